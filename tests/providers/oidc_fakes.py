@@ -126,15 +126,19 @@ class MockProvider:
         """Absolute URL of one endpoint."""
         return self.issuer.rstrip("/") + self.paths[name]
 
+    def route(self, name: str) -> respx.Route:
+        """One of this provider's routes: ``discovery``, ``jwks`` or ``token``."""
+        return self.router.routes[self.issuer + name]
+
     def install(self) -> None:
         """Register the routes."""
-        self.router.get(self.url("discovery"), name="discovery").mock(
+        self.router.get(self.url("discovery"), name=self.issuer + "discovery").mock(
             side_effect=lambda request: httpx.Response(200, json=self.discovery())
         )
-        self.router.get(self.url("jwks"), name="jwks").mock(
+        self.router.get(self.url("jwks"), name=self.issuer + "jwks").mock(
             side_effect=lambda request: httpx.Response(200, json={"keys": list(self.keys)})
         )
-        self.router.post(self.url("token"), name="token")
+        self.router.post(self.url("token"), name=self.issuer + "token")
 
     def discovery(self) -> dict[str, Any]:
         """The discovery document."""
@@ -148,11 +152,11 @@ class MockProvider:
 
     def token_response(self, **body: Any) -> None:
         """The next token endpoint answer (200 JSON)."""
-        self.router.routes["token"].mock(return_value=httpx.Response(200, json=body))
+        self.route("token").mock(return_value=httpx.Response(200, json=body))
 
     def token_error(self, status: int, body: Any = None, **kwargs: Any) -> None:
         """Make the token endpoint fail."""
-        route = self.router.routes["token"]
+        route = self.route("token")
         if "side_effect" in kwargs:
             route.mock(side_effect=kwargs["side_effect"])
         else:
@@ -162,12 +166,12 @@ class MockProvider:
     @property
     def jwks_calls(self) -> int:
         """How often the JWKS was fetched."""
-        return self.router.routes["jwks"].call_count
+        return self.route("jwks").call_count
 
     @property
     def token_request(self) -> httpx.Request:
         """The last request to the token endpoint."""
-        return self.router.routes["token"].calls.last.request
+        return self.route("token").calls.last.request
 
 
 def tara_config(**overrides: Any) -> TaraConfig:

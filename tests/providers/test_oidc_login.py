@@ -150,7 +150,7 @@ async def test_discovery_off_uses_tara_documented_paths(
         assert start.authorize_url.startswith(f"{TARA}/oidc/authorize?")
         result = await login(provider, tara, key)
     assert result.subject == "EE60001019906"
-    assert tara.router.routes["discovery"].call_count == 0
+    assert tara.route("discovery").call_count == 0
 
 
 async def test_mobile_id_login_preserves_claims_verbatim(
@@ -360,7 +360,7 @@ async def test_state_mismatch_is_rejected_before_any_provider_call(
     with pytest.raises(StateMismatch) as caught:
         await provider.complete_login({"code": "c", "state": other.state}, start.login_state)
     assert caught.value.reason == "mismatch"
-    assert tara.router.routes["token"].call_count == 0
+    assert tara.route("token").call_count == 0
 
 
 async def test_state_replayed_from_the_fixture_is_rejected(provider: OIDCProvider) -> None:
@@ -454,7 +454,7 @@ async def test_token_response_that_is_not_json_is_provider_unavailable(
     provider: OIDCProvider, tara: MockProvider
 ) -> None:
     start = await provider.make_login("/")
-    tara.router.routes["token"].mock(return_value=httpx.Response(200, content=b"<html>"))
+    tara.route("token").mock(return_value=httpx.Response(200, content=b"<html>"))
     with pytest.raises(ProviderUnavailable):
         await provider.complete_login({"code": "c", "state": start.state}, start.login_state)
 
@@ -469,7 +469,7 @@ async def test_token_response_without_id_token_is_rejected(
 
 
 async def test_discovery_down_is_provider_unavailable(tara: MockProvider, clock: Clock) -> None:
-    tara.router.routes["discovery"].mock(side_effect=httpx.ConnectTimeout("slow"))
+    tara.route("discovery").mock(side_effect=httpx.ConnectTimeout("slow"))
     async with OIDCProvider(tara_config(), clock=clock) as provider:
         with pytest.raises(ProviderUnavailable):
             await provider.make_login("/")
