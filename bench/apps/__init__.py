@@ -1,0 +1,1 @@
+"""Tiny servers the benchmarks start as subprocesses (upstreams, bare baselines, proxies)."""
