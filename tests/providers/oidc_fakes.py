@@ -90,7 +90,7 @@ class SigningKey:
     def sign(self, claims: dict[str, Any], **headers: Any) -> str:
         """A compact RS256 JWS over ``claims`` with this key's ``kid``."""
         header = {"kid": self.kid, **headers}
-        return jws.sign(claims, self.pem, headers=header, algorithm="RS256")
+        return str(jws.sign(claims, self.pem, headers=header, algorithm="RS256"))
 
 
 def _b64(number: int) -> str:

@@ -201,7 +201,10 @@ async def test_refresh_invalid_grant_ends_the_session(
     "failure", [httpx.ReadTimeout("slow"), httpx.ConnectTimeout("slow"), httpx.Response(503)]
 )
 async def test_refresh_network_trouble_is_retryable(
-    sso_provider: OIDCProvider, govsso: MockProvider, key: SigningKey, failure: object
+    sso_provider: OIDCProvider,
+    govsso: MockProvider,
+    key: SigningKey,
+    failure: httpx.Response | Exception,
 ) -> None:
     tokens = await logged_in(sso_provider, govsso, key)
     route = govsso.route("token")
