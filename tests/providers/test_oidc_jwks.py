@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from urllib.parse import parse_qs
+
 import httpx
 import pytest
 from oidc_fakes import MOBILE_ID_CLAIMS, Clock, MockProvider, SigningKey, claims_like, tara_config
@@ -113,3 +116,27 @@ def test_parse_jwks_keeps_only_rs256_signing_keys(key: SigningKey) -> None:
     }
     assert set(parse_jwks(document)) == {key.kid}
     assert parse_jwks({"keys": "nope"}) == {}
+
+
+async def test_concurrent_first_logins_fetch_discovery_and_keys_once(
+    provider: OIDCProvider, tara: MockProvider, key: SigningKey
+) -> None:
+    starts = await asyncio.gather(*(provider.make_login("/") for _ in range(5)))
+    tokens = {
+        f"code-{i}": key.sign(claims_like(MOBILE_ID_CLAIMS, nonce=start.login_state.nonce))
+        for i, start in enumerate(starts)
+    }
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        code = parse_qs(request.content.decode())["code"][0]
+        return httpx.Response(200, json={"id_token": tokens[code], "token_type": "bearer"})
+
+    tara.route("token").mock(side_effect=answer)
+    logins = (
+        provider.complete_login({"code": f"code-{i}", "state": s.state}, s.login_state)
+        for i, s in enumerate(starts)
+    )
+    results = await asyncio.gather(*logins)
+    assert {r.subject for r in results} == {"EE60001019906"}
+    assert tara.route("discovery").call_count == 1
+    assert tara.jwks_calls == 1

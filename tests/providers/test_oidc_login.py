@@ -81,9 +81,7 @@ async def login(
     return await provider.complete_login(params, start.login_state)
 
 
-async def test_authorize_url_carries_the_documented_parameters(
-    tara: MockProvider, clock: Clock
-) -> None:
+async def test_authorize_url_carries_the_documented_parameters(tara: MockProvider, clock: Clock) -> None:
     config = tara_config(scope="openid idcard email", acr_values="high", ui_locales="et")
     async with OIDCProvider(config, clock=clock) as provider:
         start = await provider.make_login("/portal")
@@ -158,10 +156,7 @@ async def test_mobile_id_login_preserves_claims_verbatim(
 ) -> None:
     result = await login(provider, tara, key)
     assert result.subject == "EE60001019906"
-    assert (
-        result.claims_to_preserve["profile_attributes"]["family_name"]
-        == "O\u2019CONNEŽ-ŠUSLIK TESTNUMBER"
-    )
+    assert result.claims_to_preserve["profile_attributes"]["family_name"] == "O\u2019CONNEŽ-ŠUSLIK TESTNUMBER"
     assert result.claims_to_preserve == {
         "profile_attributes": {
             "date_of_birth": "2000-01-01",
@@ -192,9 +187,7 @@ async def test_code_exchange_uses_client_secret_basic_and_form_body(
     }
 
 
-async def test_id_card_login_with_email_scope(
-    tara: MockProvider, key: SigningKey, clock: Clock
-) -> None:
+async def test_id_card_login_with_email_scope(tara: MockProvider, key: SigningKey, clock: Clock) -> None:
     async with OIDCProvider(tara_config(scope="openid idcard email"), clock=clock) as provider:
         result = await login(provider, tara, key, ID_CARD_CLAIMS)
     assert result.amr == ("idcard",)
@@ -257,6 +250,13 @@ async def test_skew_tolerates_token_just_expired(
         ({"sub": None}, "sub"),
         ({"amr": None}, "amr"),
         ({"amr": ["password"]}, "amr"),
+        ({"amr": [{"nested": True}]}, "amr"),
+        ({"amr": "mID"}, "amr"),
+        ({"aud": {"client": CLIENT_ID}}, "aud"),
+        ({"exp": "1735722040"}, "exp"),
+        ({"exp": True}, "exp"),
+        ({"acr": ["high"]}, "acr"),
+        ({"sub": ""}, "sub"),
         ({"acr": "low"}, "acr"),
         ({"acr": None}, "acr"),
     ],
@@ -377,9 +377,7 @@ async def test_missing_state_is_rejected(provider: OIDCProvider) -> None:
     assert caught.value.reason == "missing"
 
 
-async def test_login_state_older_than_ten_minutes_is_refused(
-    provider: OIDCProvider, clock: Clock
-) -> None:
+async def test_login_state_older_than_ten_minutes_is_refused(provider: OIDCProvider, clock: Clock) -> None:
     start = await provider.make_login("/")
     clock.advance(601)
     with pytest.raises(StateMismatch) as caught:

@@ -78,3 +78,11 @@ async def test_garbage_logout_token_is_rejected(
 ) -> None:
     with pytest.raises(IdTokenInvalid, match="malformed"):
         await sso_provider.verify_logout_token(garbage)
+
+
+async def test_logout_token_claims_of_the_wrong_type_are_not_passed_on(
+    sso_provider: OIDCProvider, govsso: MockProvider, key: SigningKey
+) -> None:
+    token = key.sign(claims_like(LOGOUT_CLAIMS, sid=42, sub="EE60001018800"))
+    result = await sso_provider.verify_logout_token(token)
+    assert result.sid is None and result.sub == "EE60001018800"

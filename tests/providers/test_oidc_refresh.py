@@ -39,9 +39,7 @@ async def sso_login(
     return result, query
 
 
-async def logged_in(
-    provider: OIDCProvider, govsso: MockProvider, key: SigningKey
-) -> ProviderTokens:
+async def logged_in(provider: OIDCProvider, govsso: MockProvider, key: SigningKey) -> ProviderTokens:
     """Provider tokens of a fresh GovSSO login."""
     result, _ = await sso_login(provider, govsso, key)
     assert result.provider_tokens is not None

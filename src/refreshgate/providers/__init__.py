@@ -15,6 +15,7 @@ from refreshgate.providers.errors import (
     ProviderUnavailable,
     StateMismatch,
 )
+from refreshgate.providers.login import safe_return_to, state_for
 from refreshgate.providers.metadata import ProviderMetadata
 from refreshgate.providers.models import (
     LoginStart,
@@ -24,7 +25,7 @@ from refreshgate.providers.models import (
     RefreshedProviderSession,
     VerifiedLogin,
 )
-from refreshgate.providers.oidc import OIDCProvider, safe_return_to, state_for
+from refreshgate.providers.oidc import OIDCProvider
 
 __all__ = [
     "IdTokenInvalid",

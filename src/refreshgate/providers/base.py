@@ -30,9 +30,7 @@ class Provider(Protocol):
         """Build the authorize redirect and the state to keep until the callback."""
         ...
 
-    async def complete_login(
-        self, params: Mapping[str, str], login_state: LoginState
-    ) -> VerifiedLogin:
+    async def complete_login(self, params: Mapping[str, str], login_state: LoginState) -> VerifiedLogin:
         """Turn a callback into a verified login."""
         ...
 

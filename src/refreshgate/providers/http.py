@@ -46,9 +46,7 @@ class ProviderHTTP:
             raise ProviderUnavailable(f"provider answered {response.status_code}")
         return _json_object(response)
 
-    async def post_form(
-        self, url: str, form: Mapping[str, str], authorization: str
-    ) -> dict[str, Any]:
+    async def post_form(self, url: str, form: Mapping[str, str], authorization: str) -> dict[str, Any]:
         """POST a form to the token endpoint; OAuth2 errors become :class:`ProviderAuthError`."""
         response = await self._send("POST", url, data=dict(form), authorization=authorization)
         if response.status_code >= 500 or response.status_code == 429:
@@ -71,9 +69,7 @@ class ProviderHTTP:
         if authorization is not None:
             headers["Authorization"] = authorization
         try:
-            return await self._client.request(
-                method, url, data=data, headers=headers, timeout=self._timeout
-            )
+            return await self._client.request(method, url, data=data, headers=headers, timeout=self._timeout)
         except httpx.TimeoutException as exc:
             logger.warning("provider timeout: %s %s", method, _no_query(url))
             raise ProviderUnavailable("provider timed out") from exc
@@ -102,9 +98,7 @@ def _oauth_error(response: httpx.Response) -> ProviderAuthError:
         body = None
     if isinstance(body, dict) and isinstance(body.get("error"), str):
         description = body.get("error_description")
-        return ProviderAuthError(
-            body["error"], description if isinstance(description, str) else None
-        )
+        return ProviderAuthError(body["error"], description if isinstance(description, str) else None)
     return ProviderAuthError(f"http_{response.status_code}")
 
 

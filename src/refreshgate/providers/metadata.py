@@ -38,8 +38,7 @@ def static_metadata(config: TaraConfig) -> ProviderMetadata:
     """Endpoints without discovery: TARA's documented paths unless configured explicitly."""
     base = config.issuer.rstrip("/")
     return ProviderMetadata(
-        authorization_endpoint=config.authorization_endpoint
-        or base + _TARA_PATHS["authorization_endpoint"],
+        authorization_endpoint=config.authorization_endpoint or base + _TARA_PATHS["authorization_endpoint"],
         token_endpoint=config.token_endpoint or base + _TARA_PATHS["token_endpoint"],
         jwks_uri=config.jwks_uri or base + _TARA_PATHS["jwks_uri"],
         end_session_endpoint=config.end_session_endpoint,

@@ -11,8 +11,6 @@ storage and cookies are the core's job.
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
 import hmac
 import secrets
 import time
@@ -32,6 +30,7 @@ from refreshgate.providers.errors import (
 )
 from refreshgate.providers.http import ProviderHTTP, basic_auth_header
 from refreshgate.providers.jwks import JWKSCache
+from refreshgate.providers.login import pkce_challenge, safe_return_to, state_for
 from refreshgate.providers.metadata import ProviderMetadata, load_metadata
 from refreshgate.providers.models import (
     LoginStart,
@@ -51,21 +50,7 @@ from refreshgate.providers.tokens import (
     verify_jws,
 )
 
-__all__ = ["OIDCProvider", "safe_return_to", "state_for"]
-
-
-def state_for(secret: str) -> str:
-    """The ``state`` parameter for the cookie value R: ``base64(sha256(R))`` (TARA's advice)."""
-    return base64.b64encode(hashlib.sha256(secret.encode()).digest()).decode("ascii")
-
-
-def safe_return_to(value: str | None, default: str = "/") -> str:
-    """``value`` if it is a local path (no scheme, host or ``//``), else ``default``."""
-    if not value or not value.startswith("/") or value.startswith(("//", "/\\")):
-        return default
-    if any(ch in value for ch in "\\\r\n\t\x00"):
-        return default
-    return value
+__all__ = ["OIDCProvider"]
 
 
 class OIDCProvider:
@@ -153,14 +138,11 @@ class OIDCProvider:
         if ui_locales:
             params["ui_locales"] = ui_locales
         if login_state.code_verifier is not None:
-            digest = hashlib.sha256(login_state.code_verifier.encode()).digest()
-            params["code_challenge"] = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+            params["code_challenge"] = pkce_challenge(login_state.code_verifier)
             params["code_challenge_method"] = "S256"
         return params
 
-    async def complete_login(
-        self, params: Mapping[str, str], login_state: LoginState
-    ) -> VerifiedLogin:
+    async def complete_login(self, params: Mapping[str, str], login_state: LoginState) -> VerifiedLogin:
         """Check the callback, exchange the code and verify the ID token.
 
         Raises :class:`StateMismatch`, :class:`LoginCancelled`, :class:`ProviderAuthError`,
@@ -226,7 +208,7 @@ class OIDCProvider:
         """Verify a back-channel ``logout_token``; :class:`IdTokenInvalid` means answer 400."""
         claims = await verify_jws(token, self._jwks)
         check_logout_token(claims, self._rules, self._clock())
-        return LogoutRequest(sid=claims.get("sid"), sub=claims.get("sub"), jti=claims.get("jti"))
+        return LogoutRequest(_str(claims, "sid"), _str(claims, "sub"), _str(claims, "jti"))
 
     async def end_session_url(
         self, provider_tokens: ProviderTokens, post_logout_redirect_uri: str | None = None
@@ -270,9 +252,7 @@ class OIDCProvider:
         if not isinstance(id_token, str):
             raise IdTokenInvalid("missing")
         claims = await verify_jws(id_token, self._jwks)
-        check_id_token(
-            claims, self._rules, self._clock(), nonce=nonce, nonce_required=nonce_required
-        )
+        check_id_token(claims, self._rules, self._clock(), nonce=nonce, nonce_required=nonce_required)
         return claims, id_token
 
 
@@ -297,12 +277,11 @@ def _provider_tokens(
     refresh_token = body.get("refresh_token")
     if not isinstance(refresh_token, str) or not refresh_token:
         raise ProviderAuthError("invalid_response", "no refresh_token from the provider")
-    sid = claims.get("sid")
     return ProviderTokens(
         refresh_token=refresh_token,
         id_token=id_token,
         exp=int(claims["exp"]),
-        sid=sid if isinstance(sid, str) else None,
+        sid=_str(claims, "sid"),
         subject=claims["sub"],
         acr=claims.get("acr"),
         nonce=nonce,
@@ -318,3 +297,8 @@ def _check_unchanged(old: ProviderTokens, claims: Mapping[str, Any]) -> None:
         raise IdTokenInvalid("sid_changed")
     if ACR_ORDER.get(claims.get("acr") or "", -1) > ACR_ORDER.get(old.acr or "", -1):
         raise IdTokenInvalid("acr_raised")
+
+
+def _str(claims: Mapping[str, Any], name: str) -> str | None:
+    value = claims.get(name)
+    return value if isinstance(value, str) and value else None

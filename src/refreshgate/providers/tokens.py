@@ -127,7 +127,11 @@ def check_id_token(
     _required_str(claims, "sub")
     _check_nonce(claims.get("nonce"), nonce, required=nonce_required)
     amr = claims.get("amr")
-    if not isinstance(amr, list) or not amr or not set(amr) <= rules.allowed_amr:
+    if (
+        not isinstance(amr, list)
+        or not amr
+        or not all(isinstance(m, str) and m in rules.allowed_amr for m in amr)
+    ):
         raise IdTokenInvalid("amr")
     acr = claims.get("acr")
     if not isinstance(acr, str) or ACR_ORDER.get(acr, -1) < ACR_ORDER[rules.min_acr]:
@@ -158,9 +162,7 @@ def preserved_claims(claims: Mapping[str, Any]) -> dict[str, Any]:
     return {name: copy.deepcopy(claims[name]) for name in PRESERVED_CLAIMS if name in claims}
 
 
-def _check_common(
-    claims: Mapping[str, Any], rules: ClaimRules, now: float, *, exp_required: bool
-) -> None:
+def _check_common(claims: Mapping[str, Any], rules: ClaimRules, now: float, *, exp_required: bool) -> None:
     if claims.get("iss") != rules.issuer:
         raise IdTokenInvalid("iss")
     aud = claims.get("aud")
