@@ -149,9 +149,7 @@ class InvalidToken(OAuthError):
     status_code = 401
     fatal_for_session = True
 
-    def __init__(
-        self, description: str = "", *, login_url: str | None = None, reason: str = ""
-    ) -> None:
+    def __init__(self, description: str = "", *, login_url: str | None = None, reason: str = "") -> None:
         super().__init__(description)
         self.login_url = login_url
         self.reason = reason or description

@@ -62,9 +62,7 @@ def parse_config(
     return config
 
 
-def _resolve(
-    node: Any, path: str, env: Mapping[str, str], base: Path, problems: list[ConfigProblem]
-) -> Any:
+def _resolve(node: Any, path: str, env: Mapping[str, str], base: Path, problems: list[ConfigProblem]) -> Any:
     if isinstance(node, str):
         return _interpolate(node, path, env, problems)
     if isinstance(node, list):

@@ -121,9 +121,7 @@ class AccessKeyConfig(_Model):
             return self
         given = [self.private_key_file, self.private_key, self.public_key_file, self.public_key]
         if sum(value is not None for value in given) != 1:
-            raise ValueError(
-                "give exactly one of private_key_file, private_key, public_key_file, public_key"
-            )
+            raise ValueError("give exactly one of private_key_file, private_key, public_key_file, public_key")
         return self
 
 

@@ -69,9 +69,7 @@ class TaraConfig(BaseModel):
     callback_path: str = "/tara/callback"
     backchannel_logout_path: str = "/tara/backchannel-logout"
 
-    @field_validator(
-        "issuer", "authorization_endpoint", "token_endpoint", "jwks_uri", "end_session_endpoint"
-    )
+    @field_validator("issuer", "authorization_endpoint", "token_endpoint", "jwks_uri", "end_session_endpoint")
     @classmethod
     def _provider_url(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None:

@@ -99,7 +99,9 @@ class KeySet:
         if not config.access:
             problems.append(ConfigProblem("keys.access", "at least one access-token key is needed"))
         elif access[0] is not None and access[0].signer is None:
-            problems.append(ConfigProblem("keys.access.0", "the first access key signs: it needs a private key"))
+            problems.append(
+                ConfigProblem("keys.access.0", "the first access key signs: it needs a private key")
+            )
         if not config.refresh:
             problems.append(ConfigProblem("keys.refresh", "at least one refresh-token key is needed"))
         _no_duplicate_kids(config, problems)
@@ -123,14 +125,20 @@ def _load_access(config: AccessKeyConfig, path: str, problems: list[ConfigProble
             key = jwk.construct(config.secret.get_secret_value().encode(), "HS256")
             return AccessKey(config.kid, "HS256", verifier=key, signer=key)
         if config.private_key_file or config.private_key:
-            pem = _read(config.private_key_file) if config.private_key_file else _secret_text(config.private_key)
+            pem = (
+                _read(config.private_key_file)
+                if config.private_key_file
+                else _secret_text(config.private_key)
+            )
             return _access_from_private(config.kid, config.alg, pem)
         pem = _read(config.public_key_file) if config.public_key_file else (config.public_key or "").encode()
         verifier = jwk.construct(pem, config.alg)
-        return AccessKey(config.kid, config.alg, verifier=verifier, public_jwk=_public_jwk(verifier, config.kid))
+        return AccessKey(
+            config.kid, config.alg, verifier=verifier, public_jwk=_public_jwk(verifier, config.kid)
+        )
     except OSError as exc:
         problems.append(ConfigProblem(path, f"cannot read key file: {exc.strerror}"))
-    except Exception as exc:  # noqa: BLE001 - jose/cryptography raise many types for bad PEM
+    except Exception as exc:
         problems.append(ConfigProblem(path, f"not a usable {config.alg} key ({type(exc).__name__})"))
     return None
 
@@ -143,7 +151,9 @@ def _access_from_private(kid: str, alg: str, pem: bytes) -> AccessKey:
 
 
 def _check_key_type(alg: str, key: object) -> None:
-    if alg.startswith("ES") and not (isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name == _CURVES[alg].name):
+    if alg.startswith("ES") and not (
+        isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name == _CURVES[alg].name
+    ):
         raise ValueError("key does not match alg")
     if alg.startswith("RS") and not (isinstance(key, rsa.RSAPrivateKey) and key.key_size >= 2048):
         raise ValueError("key does not match alg (RSA, at least 2048 bits)")
@@ -157,7 +167,9 @@ def _public_jwk(verifier: Key, kid: str) -> dict[str, Any]:
 
 def _load_refresh(config: RefreshKeyConfig, path: str, problems: list[ConfigProblem]) -> RefreshKey | None:
     try:
-        text = _read(config.key_file).decode().strip() if config.key_file else _secret_text(config.key).decode()
+        text = (
+            _read(config.key_file).decode().strip() if config.key_file else _secret_text(config.key).decode()
+        )
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except OSError as exc:
         problems.append(ConfigProblem(path, f"cannot read key file: {exc.strerror}"))
@@ -172,12 +184,14 @@ def _load_refresh(config: RefreshKeyConfig, path: str, problems: list[ConfigProb
 
 
 def _no_duplicate_kids(config: KeysConfig, problems: list[ConfigProblem]) -> None:
-    for purpose, keys in (("access", config.access), ("refresh", config.refresh)):
-        seen: set[str] = set()
-        for index, key in enumerate(keys):
-            if key.kid in seen:
-                problems.append(ConfigProblem(f"keys.{purpose}.{index}.kid", f"duplicate kid {key.kid!r}"))
-            seen.add(key.kid)
+    kids: dict[str, list[str]] = {
+        "access": [key.kid for key in config.access],
+        "refresh": [key.kid for key in config.refresh],
+    }
+    for purpose, names in kids.items():
+        for index, kid in enumerate(names):
+            if kid in names[:index]:
+                problems.append(ConfigProblem(f"keys.{purpose}.{index}.kid", f"duplicate kid {kid!r}"))
 
 
 def _read(path: str | None) -> bytes:
@@ -205,7 +219,10 @@ def generate_key_files(out_dir: str | Path, *, alg: str = "ES256", stamp: str) -
     else:
         private = ec.generate_private_key(_CURVES[alg])
     at_file, rt_file = out / f"at-{stamp}.pem", out / f"rt-{stamp}.key"
-    for file, data in ((at_file, _pem(private)), (rt_file, base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"="))):
+    for file, data in (
+        (at_file, _pem(private)),
+        (rt_file, base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=")),
+    ):
         file.write_bytes(data)
         file.chmod(0o600)
     block = {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import math
 from collections.abc import Sequence
@@ -46,7 +45,7 @@ class AiocacheStore:
     async def _call(self, operation: Any, *args: Any, **kwargs: Any) -> Any:
         try:
             return await operation(*args, **kwargs)
-        except (OSError, asyncio.TimeoutError, ConnectionError) as exc:
+        except (TimeoutError, OSError, ConnectionError) as exc:
             raise StoreUnavailable() from exc
         except Exception as exc:
             if _is_redis_error(exc):
@@ -54,14 +53,13 @@ class AiocacheStore:
             raise
 
     async def get(self, key: str) -> Any | None:
-        raw = await self._call(self._cache.get, self._key(key))
-        return None if raw is None else json.loads(raw)
+        return _decode(await self._call(self._cache.get, self._key(key)))
 
     async def get_many(self, keys: Sequence[str]) -> list[Any | None]:
         if not keys:
             return []
         raws = await self._call(self._cache.multi_get, [self._key(k) for k in keys])
-        return [None if raw is None else json.loads(raw) for raw in raws]
+        return [_decode(raw) for raw in raws]
 
     async def set(self, key: str, value: Any, ttl: float) -> None:
         await self._call(self._cache.set, self._key(key), json.dumps(value), ttl=_seconds(ttl))
@@ -103,6 +101,13 @@ class AiocacheStore:
             await client.aclose()
 
 
+def _decode(raw: Any) -> Any:
+    # counters are plain integers in memory and digit strings in Redis; everything else is JSON
+    if raw is None or isinstance(raw, int):
+        return raw
+    return json.loads(raw)
+
+
 def _is_redis_error(exc: Exception) -> bool:
     return type(exc).__module__.startswith("redis")
 
@@ -112,7 +117,12 @@ def create_store(url: str = "memory://", *, prefix: str = "rg:", timeout: float 
     parsed = urlparse(url)
     if parsed.scheme == "memory":
         # memory operations cannot hang: no timeout task per call on the hot path
-        return AiocacheStore(SimpleMemoryCache(serializer=StringSerializer(), timeout=None), prefix=prefix, timeout=None, redis=False)
+        return AiocacheStore(
+            SimpleMemoryCache(serializer=StringSerializer(), timeout=None),
+            prefix=prefix,
+            timeout=None,
+            redis=False,
+        )
     if parsed.scheme in ("redis", "rediss"):
         try:
             from aiocache import RedisCache

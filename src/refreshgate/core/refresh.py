@@ -1,0 +1,277 @@
+"""Explicit refresh (``POST /jwt/refresh``): SPEC §5 rules 1-7, in that order.
+
+Rotation of generation ``g`` happens once, under an atomic claim on ``g``: the winner re-reads the
+session, re-checks it, mints, seals the response for the grace period and advances the generation.
+Everyone else holding ``g`` gets that same sealed response (grace replay) or, outside the rules of
+grace, is a reuse: the session is revoked.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from refreshgate.config.profiles import Profile
+from refreshgate.core.context import EngineContext, TokenResponse
+from refreshgate.core.issuance import access_claims, refresh_claims, session_ttl
+from refreshgate.core.sessions import Generation, Revocation, Session, SessionRepository
+from refreshgate.core.tokens import RefreshToken, new_id
+from refreshgate.errors import InvalidClient, InvalidGrant, InvalidToken, OAuthError
+
+__all__ = ["Refresher", "check_limits"]
+
+_DEATH = {
+    "revoked": "refresh token revoked",
+    "logout": "session logged out",
+    "reuse": "session revoked after refresh token reuse",
+    "subject": "subject revoked",
+}
+
+
+def check_limits(profile: Profile, session: Session, last_use: float | None, count: int, now: float) -> None:
+    """Rule 7: ``max_session_age`` (anchored at authentication), ``max_refreshes``, ``idle_timeout``."""
+    if session.ends_at is not None and now >= session.ends_at:
+        raise InvalidGrant("max_session_age reached: authenticate again")
+    if profile.max_refreshes is not None and count >= profile.max_refreshes:
+        raise InvalidGrant("max_refreshes reached: authenticate again")
+    if profile.idle_timeout is not None and last_use is not None and now - last_use > profile.idle_timeout:
+        raise InvalidGrant("idle_timeout reached: authenticate again")
+
+
+def check_alive(session: Session | None, revoked: Revocation | None, denied_before: float | None) -> Session:
+    """Rule 2: the session exists, is not revoked, and its subject was not denied after it began."""
+    if session is None:
+        raise InvalidGrant("unknown or expired session")
+    if revoked is not None:
+        raise InvalidGrant(_DEATH.get(revoked.reason, "session revoked"))
+    if denied_before is not None and session.created <= denied_before:
+        raise InvalidGrant(_DEATH["subject"])
+    return session
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    token: str
+    rt: RefreshToken
+    profile: Profile
+    repo: SessionRepository
+    client: str | None
+    remote: str | None
+
+
+class Refresher:
+    """Exchanges refresh tokens for new tokens."""
+
+    def __init__(self, ctx: EngineContext) -> None:
+        self._ctx = ctx
+
+    async def refresh(
+        self,
+        refresh_token: str,
+        *,
+        client: str | None = None,
+        access_token: str | None = None,
+        remote: str | None = None,
+    ) -> TokenResponse:
+        """Rules 1-7; returns the new tokens or raises the OAuth error that explains why not."""
+        ctx = self._ctx
+        started = time.perf_counter()
+        outcome, profile_name = "error", "unknown"
+        try:
+            attempt = self._decode(refresh_token, client, remote)
+            profile_name = attempt.profile.name
+            response, outcome = await self._refresh(attempt, access_token)
+            return response
+        except OAuthError as exc:
+            outcome = exc.error
+            raise
+        finally:
+            ctx.metrics.refreshes.labels("explicit", profile_name, outcome).inc()
+            ctx.metrics.refresh_latency.labels("explicit").observe(time.perf_counter() - started)
+
+    def _decode(self, token: str, client: str | None, remote: str | None) -> _Attempt:
+        rt = self._ctx.codec.read_refresh(token)
+        profile = self._ctx.profiles.get(rt.profile)
+        if profile is None:
+            raise InvalidGrant("refresh token of an unknown profile")
+        if rt.client is not None and client is not None and client != rt.client:
+            raise InvalidGrant("refresh token was issued to another client")
+        if profile.bind_client and rt.client is not None and client is None:
+            raise InvalidClient("client authentication is required for this refresh token")
+        return _Attempt(token, rt, profile, self._ctx.sessions(profile), client, remote)
+
+    async def _refresh(self, attempt: _Attempt, access_token: str | None) -> tuple[TokenResponse, str]:
+        ctx, rt = self._ctx, attempt.rt
+        session, current, revoked, denied_before = await attempt.repo.load(rt.sid, rt.sub)
+        session = check_alive(session, revoked, denied_before)
+        if access_token is not None or attempt.profile.require_access_token_binding:
+            self._check_access_binding(access_token, rt)
+        await ctx.limiter.hit("session", rt.sid, attempt.profile.rate_limit)
+        await ctx.limiter.hit("address", attempt.remote or "-", ctx.config.api.address_rate_limit)
+        if current is None or rt.gen > current.gen:
+            raise InvalidGrant("unknown refresh token generation")
+        if not attempt.profile.rotate_refresh_tokens:
+            return await self._reissue_access(attempt, session), "succeeded"
+        if rt.gen == current.gen and rt.jti == current.jti:
+            flight = await ctx.flight.run(
+                attempt.repo.keys.rotation(rt.sid, rt.gen),
+                lambda: self._rotate(attempt),
+                keep_for=attempt.profile.grace_period,
+            )
+            if flight.produced:
+                return self._unseal(attempt, flight.record), "succeeded"
+            return await self._replay(attempt, flight.record, current, waited=flight.waited), "grace_replayed"
+        record = await ctx.store.get(attempt.repo.keys.rotation(rt.sid, rt.gen))
+        return await self._replay(attempt, record, current, waited=False), "grace_replayed"
+
+    def _check_access_binding(self, access_token: str | None, rt: RefreshToken) -> None:
+        if access_token is None:
+            raise InvalidGrant("this profile requires the access token with the refresh token")
+        try:
+            at = self._ctx.codec.verify_access(access_token, allow_expired=True)
+        except InvalidToken as exc:
+            raise InvalidGrant("the access token presented with the refresh token is invalid") from exc
+        if at.sid != rt.sid:
+            raise InvalidGrant("the access token belongs to another session")
+
+    async def _rotate(self, attempt: _Attempt) -> dict[str, Any]:
+        """The claim winner: reload and re-check, mint the successor pair, publish, advance."""
+        ctx, rt, profile = self._ctx, attempt.rt, attempt.profile
+        session, current, revoked, denied_before = await attempt.repo.load(rt.sid, rt.sub)
+        session = check_alive(session, revoked, denied_before)
+        if current is None or current.gen != rt.gen or current.jti != rt.jti:
+            raise InvalidGrant("refresh token already rotated")
+        now = ctx.clock.now()
+        last_use, count = await attempt.repo.usage(rt.sid)
+        check_limits(profile, session, last_use, count, now)
+        at_jti, rt_jti = new_id(), new_id()
+        at_exp = _cap(now + profile.access_ttl, session.ends_at)
+        rt_exp = _cap(now + profile.refresh_ttl, session.ends_at)
+        response = TokenResponse(
+            access_token=ctx.codec.mint_access(access_claims(session, jti=at_jti, now=now, exp=at_exp)),
+            expires_in=int(at_exp - now),
+            session_id=session.sid,
+            refresh_token=ctx.codec.mint_refresh(
+                refresh_claims(session, jti=rt_jti, gen=rt.gen + 1, now=now, exp=rt_exp, ati=at_jti)
+            ),
+            refresh_expires_in=int(rt_exp - now),
+            jti=at_jti,
+        )
+        ttl = session_ttl(profile, session, rt_exp, now)
+        await attempt.repo.advance(rt.sid, Generation(rt.gen + 1, rt_jti, now), ttl)
+        await attempt.repo.touch(rt.sid, now, ttl)
+        ctx.audit.event(
+            "refresh.succeeded",
+            sid=rt.sid,
+            sub=rt.sub,
+            jti_old=rt.jti,
+            jti_new=at_jti,
+            client=attempt.client,
+            remote=attempt.remote,
+            profile=profile.name,
+        )
+        sealed = ctx.sealer.seal(attempt.token, {**response.to_json(), "jti": at_jti})
+        return {
+            "state": "done",
+            "at": now,
+            "cid": attempt.client,
+            "sealed": sealed,
+            "jti_new": at_jti,
+        }
+
+    async def _reissue_access(self, attempt: _Attempt, session: Session) -> TokenResponse:
+        """A profile without rotation: a new access token, the same refresh token."""
+        ctx, rt, profile = self._ctx, attempt.rt, attempt.profile
+        now = ctx.clock.now()
+        last_use, count = await attempt.repo.usage(rt.sid)
+        check_limits(profile, session, last_use, count, now)
+        at_jti = new_id()
+        at_exp = _cap(now + profile.access_ttl, session.ends_at)
+        token = ctx.codec.mint_access(access_claims(session, jti=at_jti, now=now, exp=at_exp))
+        await attempt.repo.touch(rt.sid, now, session_ttl(profile, session, rt.exp, now))
+        ctx.audit.event(
+            "refresh.succeeded",
+            sid=rt.sid,
+            sub=rt.sub,
+            jti_old=rt.jti,
+            jti_new=at_jti,
+            client=attempt.client,
+            remote=attempt.remote,
+            profile=profile.name,
+        )
+        return TokenResponse(token, int(at_exp - now), session.sid, attempt.token, int(rt.exp - now), at_jti)
+
+    async def _replay(
+        self, attempt: _Attempt, record: Any, current: Generation, *, waited: bool
+    ) -> TokenResponse:
+        """Rule 5 (same successor within grace) or rule 6 (reuse: revoke the session)."""
+        ctx, rt, profile = self._ctx, attempt.rt, attempt.profile
+        now = ctx.clock.now()
+        in_grace = (
+            isinstance(record, dict)
+            and record.get("state") == "done"
+            and now - float(record["at"]) <= profile.grace_period
+            and record.get("cid") == attempt.client
+            and current.gen <= rt.gen + 1
+        )
+        if not in_grace:
+            await self._reuse_detected(attempt, now)
+        if not waited:
+            replays = await ctx.store.incr(
+                attempt.repo.keys.replays(rt.sid, rt.gen), profile.grace_period + 60
+            )
+            if replays > profile.grace_replays:
+                ctx.audit.event(
+                    "refresh.refused",
+                    sid=rt.sid,
+                    sub=rt.sub,
+                    jti_old=rt.jti,
+                    client=attempt.client,
+                    remote=attempt.remote,
+                    reason="grace_replays exceeded",
+                )
+                raise InvalidGrant("refresh token already used")
+        ctx.audit.event(
+            "refresh.grace_replayed",
+            sid=rt.sid,
+            sub=rt.sub,
+            jti_old=rt.jti,
+            jti_new=record.get("jti_new"),
+            client=attempt.client,
+            remote=attempt.remote,
+        )
+        return self._unseal(attempt, record)
+
+    async def _reuse_detected(self, attempt: _Attempt, now: float) -> None:
+        ctx, rt, profile = self._ctx, attempt.rt, attempt.profile
+        if profile.reuse_detection == "revoke_session":
+            await attempt.repo.revoke(rt.sid, "reuse", now, profile.refresh_ttl + profile.grace_period)
+            ctx.audit.event("session.revoked", sid=rt.sid, sub=rt.sub, reason="refresh token reuse")
+        ctx.audit.event(
+            "refresh.reuse_detected",
+            sid=rt.sid,
+            sub=rt.sub,
+            jti_old=rt.jti,
+            client=attempt.client,
+            remote=attempt.remote,
+            reason="rotated",
+        )
+        raise InvalidGrant("refresh token reuse detected")
+
+    def _unseal(self, attempt: _Attempt, record: dict[str, Any]) -> TokenResponse:
+        body = self._ctx.sealer.unseal(attempt.token, str(record.get("sealed", "")))
+        if body is None:
+            raise InvalidGrant("refresh token already used")
+        return TokenResponse(
+            access_token=body["access_token"],
+            expires_in=body["expires_in"],
+            session_id=body["session_id"],
+            refresh_token=body.get("refresh_token"),
+            refresh_expires_in=body.get("refresh_expires_in"),
+            jti=body.get("jti", ""),
+        )
+
+
+def _cap(value: float, cap: float | None) -> float:
+    return value if cap is None else min(value, cap)

@@ -1,0 +1,70 @@
+"""What a decision changes: the request the app sees and the response the client gets."""
+
+from __future__ import annotations
+
+from refreshgate.config.model import CookieConfig
+from refreshgate.core.request import Decision
+
+__all__ = [
+    "REFRESHED_EXPIRES_HEADER",
+    "REFRESHED_TOKEN_HEADER",
+    "refreshed_authorization",
+    "refreshed_cookie_header",
+    "response_headers",
+    "set_cookie",
+]
+
+REFRESHED_TOKEN_HEADER = "x-refreshed-access-token"
+REFRESHED_EXPIRES_HEADER = "x-refreshed-expires-in"
+
+
+def response_headers(decision: Decision, cookies: CookieConfig) -> list[tuple[str, str]]:
+    """Headers that carry a refreshed token to the client (header or ``Set-Cookie``)."""
+    new, route = decision.refreshed, decision.route
+    if new is None or route is None:
+        return []
+    if route.cookie is not None:
+        return [("set-cookie", set_cookie(route.cookie, new.token, new.expires_in, cookies))]
+    return [(REFRESHED_TOKEN_HEADER, new.token), (REFRESHED_EXPIRES_HEADER, str(new.expires_in))]
+
+
+def set_cookie(name: str, value: str, max_age: int | None, cookies: CookieConfig) -> str:
+    """A ``Set-Cookie`` value: HttpOnly always, Secure unless relaxed for development, SameSite."""
+    parts = [
+        f"{name}={value}",
+        f"Path={cookies.path}",
+        "HttpOnly",
+        f"SameSite={cookies.same_site.capitalize()}",
+    ]
+    if max_age is not None:
+        parts.insert(1, f"Max-Age={max_age}")
+    if cookies.secure or cookies.same_site == "none":
+        parts.append("Secure")
+    if cookies.domain:
+        parts.append(f"Domain={cookies.domain}")
+    return "; ".join(parts)
+
+
+def refreshed_authorization(decision: Decision) -> str | None:
+    """The ``Authorization`` value the app should see, when a header token was refreshed."""
+    if decision.refreshed is None or decision.route is None or decision.route.cookie is not None:
+        return None
+    return f"Bearer {decision.refreshed.token}"
+
+
+def refreshed_cookie_header(decision: Decision, cookie_header: str | None) -> str | None:
+    """The ``Cookie`` header the app should see, with the token cookie's value replaced."""
+    if decision.refreshed is None or decision.route is None or decision.route.cookie is None:
+        return None
+    name, token = decision.route.cookie, decision.refreshed.token
+    parts, replaced = [], False
+    for part in (cookie_header or "").split(";"):
+        key, sep, _ = part.strip().partition("=")
+        if sep and key == name:
+            parts.append(f"{name}={token}")
+            replaced = True
+        elif part.strip():
+            parts.append(part.strip())
+    if not replaced:
+        parts.append(f"{name}={token}")
+    return "; ".join(parts)

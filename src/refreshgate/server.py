@@ -1,0 +1,72 @@
+"""Run refreshgate as a server: the programmatic ``run()`` that the CLI and users call."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import uvicorn
+
+from refreshgate.clock import Clock
+from refreshgate.config.model import Config
+from refreshgate.core.audit import configure_audit_sink
+from refreshgate.core.engine import Engine
+from refreshgate.shells.token_service import TokenServiceApp
+
+__all__ = ["build_app", "build_engine", "run"]
+
+log = logging.getLogger("refreshgate")
+
+DEV_WARNING = (
+    "refreshgate: --dev: EPHEMERAL KEYS. Every token dies with this process and cookies may be "
+    "sent without Secure. Never use --dev in production."
+)
+
+
+def build_engine(config: Config, *, dev: bool = False, clock: Clock | None = None) -> Engine:
+    """The engine for a config; ``dev`` makes ephemeral keys when none are configured."""
+    configure_audit_sink(config.audit)
+    if dev and not (config.keys.access or config.keys.refresh):
+        print(DEV_WARNING, file=sys.stderr, flush=True)
+        return Engine.development(config, clock=clock)
+    return Engine(config, clock=clock)
+
+
+def build_app(engine: Engine) -> Any:
+    """The ASGI app: the sidecar proxy when an upstream is configured, else the token service."""
+    config = engine.config
+    hsts = config.server.tls is not None
+    if config.upstream is not None:
+        from refreshgate.sidecar import SidecarApp
+
+        return SidecarApp(engine, hsts=hsts)
+    return TokenServiceApp(engine, hsts=hsts)
+
+
+def run(
+    config: Config,
+    *,
+    dev: bool = False,
+    host: str | None = None,
+    port: int | None = None,
+    log_level: str = "info",
+) -> None:
+    """Serve until SIGINT/SIGTERM; in-flight requests are drained before exit."""
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    engine = build_engine(config, dev=dev)
+    tls = config.server.tls
+    server_config = uvicorn.Config(
+        build_app(engine),
+        host=host or config.server.host,
+        port=config.server.port if port is None else port,
+        log_level=log_level.lower(),
+        access_log=False,
+        lifespan="on",
+        server_header=False,
+        timeout_graceful_shutdown=int(config.server.drain_timeout),
+        ssl_certfile=tls.cert_file if tls else None,
+        ssl_keyfile=tls.key_file if tls else None,
+        proxy_headers=False,
+    )
+    uvicorn.Server(server_config).run()

@@ -1,0 +1,1 @@
+"""Thin shells over the core: ASGI helpers, the token-service ASGI app, the server runner."""
