@@ -56,6 +56,9 @@ def parse_config(
         problems.extend(_pydantic_problems(exc))
     if config is not None:
         problems.extend(_cross_checks(config))
+    else:
+        # validation failed elsewhere: still name routes that point at unknown profiles
+        problems.extend(_raw_route_profile_checks(resolved))
     if problems:
         raise ConfigError(problems)
     assert config is not None
@@ -120,6 +123,21 @@ def _pydantic_problems(exc: ValidationError) -> list[ConfigProblem]:
 def _is_union_tag(part: object) -> bool:
     # pydantic names union branches in ``loc`` (e.g. "str", "list[str]"); they are not key paths
     return isinstance(part, str) and (part.startswith(("function-", "list[")) or part == "str")
+
+
+def _raw_route_profile_checks(resolved: Any) -> list[ConfigProblem]:
+    """Unknown route profiles, read from the unvalidated mapping (best effort, one round of fixes)."""
+    profiles = resolved.get("profiles") if isinstance(resolved, Mapping) else None
+    known = set(BUILTIN_PROFILES) | (set(profiles) if isinstance(profiles, Mapping) else set())
+    routes = resolved.get("routes") if isinstance(resolved, Mapping) else None
+    problems = []
+    for index, route in enumerate(routes if isinstance(routes, list) else []):
+        if not isinstance(route, Mapping) or route.get("auth", "required") == "none":
+            continue
+        name = route.get("profile", "custom")
+        if isinstance(name, str) and name not in known:
+            problems.append(ConfigProblem(f"routes.{index}.profile", f"unknown profile {name!r}"))
+    return problems
 
 
 def _cross_checks(config: Config) -> list[ConfigProblem]:
