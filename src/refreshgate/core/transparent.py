@@ -45,6 +45,8 @@ class TransparentRefresher:
         self._revoker = revoker
         self._verified: BoundedCache[str, AccessToken] = BoundedCache(ctx.config.tokens.verify_cache_size)
         self._skew = ctx.config.tokens.clock_skew
+        #: old ``jti`` -> the access token minted for it (this process's share of the mint)
+        self._minted: BoundedCache[str, AccessToken] = BoundedCache(ctx.config.tokens.verify_cache_size)
         self.provider_hook: ProviderHook | None = None
 
     async def decide(self, request: RequestView) -> Decision:
@@ -72,6 +74,11 @@ class TransparentRefresher:
         except StoreUnavailable:
             if expired:
                 return self._reject(request, route, TemporarilyUnavailable("session store unavailable"))
+            if route.refresh and at.exp - now <= route.profile.refresh_window:
+                self._ctx.audit.event(
+                    "refresh.refused", sid=at.sid, sub=at.sub, jti_old=at.jti, remote=request.remote,
+                    route=route.pattern, reason="store unavailable",
+                )  # fmt: skip
             return Decision("pass", route, at, refusal="store unavailable")
         if not expired and (at.exp - now > route.profile.refresh_window or not route.refresh):
             return Decision("pass", route, at)
@@ -114,15 +121,20 @@ class TransparentRefresher:
         remote: str | None = None,
         route: str | None = None,
     ) -> tuple[AccessToken, RefreshedAccess]:
-        """A new access token for ``at``'s session: checks 2, 3, 7; one mint per old ``jti``."""
+        """A new access token for ``at``'s session: checks 2, 3, 7; one mint per old ``jti``.
+
+        Only the winner of the ``jti`` claim checks and counts (rate limit, limits) and mints;
+        everyone else holding the same old token gets the same new one.
+        """
         ctx = self._ctx
         started = time.perf_counter()
         outcome = "error"
         try:
+            cached = self._minted.get(at.jti)
+            if cached is not None:
+                outcome = "shared"
+                return cached, RefreshedAccess(cached.token, max(int(cached.exp - ctx.clock.now()), 0))
             repo = ctx.sessions(profile)
-            session, _, revoked, denied_before = await repo.load(at.sid, at.sub)
-            check_alive(session, revoked, denied_before)
-            await ctx.limiter.hit("session", at.sid, profile.rate_limit)
             keep_for = max(at.exp - ctx.clock.now(), 0) + profile.grace_period
             flight = await ctx.flight.run(
                 repo.keys.mint(at.jti),
@@ -132,16 +144,23 @@ class TransparentRefresher:
             sealed = ctx.sealer.unseal(at.token, str(flight.record.get("sealed", "")))
             if sealed is None:
                 raise InvalidToken("access token could not be refreshed", reason="seal")
-            token = str(sealed["token"])
-            new_at = AccessToken(token, ctx.codec.verify_access(token).claims)
+            new_at = self._codec_verify(str(sealed["token"]))
+            self._minted.put(at.jti, new_at)
             outcome = "succeeded" if flight.produced else "shared"
-            return new_at, RefreshedAccess(token, max(int(new_at.exp - ctx.clock.now()), 0))
+            return new_at, RefreshedAccess(new_at.token, max(int(new_at.exp - ctx.clock.now()), 0))
         except OAuthError as exc:
             outcome = exc.error
             raise
         finally:
             ctx.metrics.refreshes.labels("transparent", profile.name, outcome).inc()
             ctx.metrics.refresh_latency.labels("transparent").observe(time.perf_counter() - started)
+
+    def _codec_verify(self, token: str) -> AccessToken:
+        at = self._verified.get(token)
+        if at is None:
+            at = self._ctx.codec.verify_access(token)
+            self._verified.put(token, at)
+        return at
 
     async def _mint(
         self,
@@ -155,6 +174,7 @@ class TransparentRefresher:
         ctx = self._ctx
         session, current, revoked, denied_before = await repo.load(at.sid, at.sub)
         session = check_alive(session, revoked, denied_before)
+        await ctx.limiter.hit("session", at.sid, profile.rate_limit)
         now = ctx.clock.now()
         last_use, count = await repo.usage(at.sid)
         check_limits(profile, session, last_use, count, now)
