@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from refreshgate.asgi import RefreshMiddleware
 from refreshgate.clock import Clock, ManualClock, SystemClock
 from refreshgate.config import Config, load_config, parse_config
 from refreshgate.core.api import ApiRequest, ApiResponse, TokenApi
 from refreshgate.core.context import TokenResponse
 from refreshgate.core.engine import Client, Engine
+from refreshgate.core.identity import AuthInfo
 from refreshgate.core.keys import KeySet
 from refreshgate.core.request import Decision, RequestView
 from refreshgate.errors import (
@@ -23,6 +25,7 @@ from refreshgate.errors import (
     TemporarilyUnavailable,
 )
 from refreshgate.store import Store, create_store
+from refreshgate.wsgi import WSGIRefreshMiddleware
 
 __version__ = "0.1.0"
 
@@ -30,6 +33,7 @@ __all__ = [
     "AccessDenied",
     "ApiRequest",
     "ApiResponse",
+    "AuthInfo",
     "Client",
     "Clock",
     "Config",
@@ -44,6 +48,7 @@ __all__ = [
     "ManualClock",
     "OAuthError",
     "RateLimited",
+    "RefreshMiddleware",
     "RefreshgateError",
     "RequestView",
     "Store",
@@ -52,6 +57,7 @@ __all__ = [
     "TemporarilyUnavailable",
     "TokenApi",
     "TokenResponse",
+    "WSGIRefreshMiddleware",
     "__version__",
     "create_store",
     "load_config",

@@ -1,0 +1,53 @@
+"""What an app behind a middleware learns about its request: :class:`AuthInfo`.
+
+ASGI: ``scope["state"]["refreshgate"]`` (Starlette: ``request.state.refreshgate``).
+WSGI: ``environ["refreshgate"]`` (Flask: ``request.environ["refreshgate"]``).
+The value is ``None`` when the request carried no verified access token (``auth: none`` or
+``auth: optional`` without a token).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from refreshgate.core.request import Decision
+
+__all__ = ["STATE_KEY", "AuthInfo", "auth_info"]
+
+#: the key under which the middlewares publish :class:`AuthInfo`
+STATE_KEY = "refreshgate"
+
+
+@dataclass(frozen=True)
+class AuthInfo:
+    """The verified identity of a request, and whether its access token was just refreshed.
+
+    ``access_token`` is the token the app sees (the new one when ``refreshed``); it is kept out
+    of ``repr`` so logging an ``AuthInfo`` never leaks it.
+    """
+
+    claims: Mapping[str, Any]
+    subject: str
+    session_id: str
+    refreshed: bool
+    access_token: str = field(repr=False)
+    #: why a refresh that was due did not happen (the old token still passed), else ``None``
+    refusal: str | None = None
+
+
+def auth_info(decision: Decision) -> AuthInfo | None:
+    """The :class:`AuthInfo` of a passing decision; ``None`` when no token was verified."""
+    token = decision.token
+    if decision.action != "pass" or token is None:
+        return None
+    return AuthInfo(
+        claims=MappingProxyType(dict(token.claims)),
+        subject=token.sub,
+        session_id=token.sid,
+        refreshed=decision.refreshed is not None,
+        access_token=token.token,
+        refusal=decision.refusal,
+    )
