@@ -6,16 +6,28 @@ from refreshgate.config.model import CookieConfig
 from refreshgate.core.request import Decision
 
 __all__ = [
+    "IDENTITY_HEADERS",
+    "IDENTITY_HEADER_PREFIXES",
     "REFRESHED_EXPIRES_HEADER",
     "REFRESHED_TOKEN_HEADER",
     "refreshed_authorization",
     "refreshed_cookie_header",
+    "is_identity_header",
     "response_headers",
     "set_cookie",
 ]
 
 REFRESHED_TOKEN_HEADER = "x-refreshed-access-token"
 REFRESHED_EXPIRES_HEADER = "x-refreshed-expires-in"
+
+#: headers only refreshgate may set: a client's copies are stripped before any request is forwarded
+IDENTITY_HEADERS = frozenset({"x-forwarded-access-token"})
+IDENTITY_HEADER_PREFIXES = ("x-auth-", "x-refreshed-")
+
+
+def is_identity_header(name: str) -> bool:
+    """Whether ``name`` (lower-case) is one of the headers refreshgate alone may set."""
+    return name in IDENTITY_HEADERS or name.startswith(IDENTITY_HEADER_PREFIXES)
 
 
 def response_headers(decision: Decision, cookies: CookieConfig) -> list[tuple[str, str]]:

@@ -2,18 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from refreshgate.sidecar.app import SidecarApp
+from refreshgate.sidecar.upstream import UpstreamError, UpstreamTimeout
 
-from refreshgate.core.engine import Engine
-
-__all__ = ["SidecarApp"]
-
-
-class SidecarApp:
-    """Placeholder until the proxy lands: serves nothing but says so."""
-
-    def __init__(self, engine: Engine, *, hsts: bool = False) -> None:
-        raise NotImplementedError("the sidecar proxy is not built yet")
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:  # pragma: no cover
-        raise NotImplementedError
+__all__ = ["SidecarApp", "UpstreamError", "UpstreamTimeout"]
