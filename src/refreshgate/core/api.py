@@ -85,6 +85,10 @@ class TokenApi:
             "/readyz": ("GET", self._readyz),
             "/metrics": ("GET", self._metrics),
         }
+        if engine.config.tara is not None and engine.provider is not None:
+            from refreshgate.core.tara_login import TaraEndpoints
+
+            self._routes.update(TaraEndpoints(engine, engine.provider).routes())
 
     def handles(self, path: str) -> bool:
         """Whether ``path`` is one of the endpoints (or under the API prefix)."""

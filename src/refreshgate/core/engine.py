@@ -15,11 +15,13 @@ from refreshgate.config.model import Config
 from refreshgate.core.context import EngineContext, TokenResponse
 from refreshgate.core.issuance import Issuer
 from refreshgate.core.keys import KeySet
+from refreshgate.core.provider_session import ProviderSessions
 from refreshgate.core.refresh import Refresher
 from refreshgate.core.request import Decision, RequestView
 from refreshgate.core.revocation import Revoker
 from refreshgate.core.transparent import TransparentRefresher
 from refreshgate.errors import AccessDenied, InvalidClient
+from refreshgate.providers import OIDCProvider
 from refreshgate.secret import Secret
 from refreshgate.store import create_store
 from refreshgate.store.base import Store
@@ -61,6 +63,17 @@ class Engine:
         self._refresher = Refresher(self.ctx)
         self._revoker = Revoker(self.ctx)
         self.transparent = TransparentRefresher(self.ctx, self._revoker)
+        #: the login provider of the ``tara:`` block, and its sessions when it refreshes (GovSSO)
+        self.provider: OIDCProvider | None = None
+        self.provider_sessions: ProviderSessions | None = None
+        if config.tara is not None:
+            self.provider = OIDCProvider(config.tara, clock=self.ctx.clock.now)
+            if config.tara.provider_refresh:
+                self.provider_sessions = ProviderSessions(
+                    self.ctx, self.provider, backoff=config.tara.refresh_retry_backoff
+                )
+                self.transparent.provider_hook = self.provider_sessions.hook
+                self._refresher.provider_hook = self.provider_sessions.hook
         self._clients = {
             name: (
                 Secret(c.secret.get_secret_value()),
@@ -158,6 +171,10 @@ class Engine:
         """End one session (logout, back-channel logout)."""
         await self._revoker.end_session(sid, sub, profile, reason)
 
+    async def end_subject_sessions(self, sub: str, *, profile: str, reason: str = "logout") -> None:
+        """End every session of ``sub`` in ``profile``'s namespace only (back-channel logout)."""
+        await self._revoker.deny_subject_in(sub, profile, reason)
+
     # -- clients, keys, health ------------------------------------------------------------------
 
     def authenticate_client(self, authorization: str | None) -> Client | None:
@@ -189,5 +206,7 @@ class Engine:
         return await self.ctx.store.ping()
 
     async def aclose(self) -> None:
-        """Release the store's connections."""
+        """Release the store's and the provider's connections."""
+        if self.provider is not None:
+            await self.provider.aclose()
         await self.ctx.store.close()

@@ -9,6 +9,7 @@ grace, is a reuse: the session is revoked.
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,6 +66,8 @@ class Refresher:
 
     def __init__(self, ctx: EngineContext) -> None:
         self._ctx = ctx
+        #: same hook as TransparentRefresher.provider_hook (provider sessions, e.g. GovSSO)
+        self.provider_hook: Callable[[Session, SessionRepository], Awaitable[Session]] | None = None
 
     async def refresh(
         self,
@@ -145,6 +148,8 @@ class Refresher:
         now = ctx.clock.now()
         last_use, count = await attempt.repo.usage(rt.sid)
         check_limits(profile, session, last_use, count, now)
+        if session.provider is not None and self.provider_hook is not None:
+            session = await self.provider_hook(session, attempt.repo)
         at_jti, rt_jti = new_id(), new_id()
         at_exp = _cap(now + profile.access_ttl, session.ends_at)
         rt_exp = _cap(now + profile.refresh_ttl, session.ends_at)
@@ -186,6 +191,8 @@ class Refresher:
         now = ctx.clock.now()
         last_use, count = await attempt.repo.usage(rt.sid)
         check_limits(profile, session, last_use, count, now)
+        if session.provider is not None and self.provider_hook is not None:
+            session = await self.provider_hook(session, attempt.repo)
         at_jti = new_id()
         at_exp = _cap(now + profile.access_ttl, session.ends_at)
         token = ctx.codec.mint_access(access_claims(session, jti=at_jti, now=now, exp=at_exp))

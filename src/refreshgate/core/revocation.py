@@ -115,6 +115,14 @@ class Revoker:
             "session.revoked", sid=sid, sub=sub, client=client, remote=remote, reason=reason
         )
 
+    async def deny_subject_in(self, sub: str, profile_name: str, reason: str) -> None:
+        """Every session of ``sub`` in one profile namespace ends (tokens issued until now die)."""
+        profile = self._ctx.profile(profile_name)
+        ttl = max(p.refresh_ttl + p.grace_period for p in self._ctx.profiles.values()) + 60
+        await self._ctx.sessions(profile).deny_subject(sub, self._ctx.clock.now(), ttl)
+        self._checked.clear()
+        self._ctx.audit.event("session.revoked", sub=sub, reason=reason, profile=profile.name)
+
     async def revoke_subject(self, sub: str, *, client: str | None, admin: bool, remote: str | None) -> None:
         """Admin only: every session of ``sub`` ends and its tokens issued until now are denied."""
         if not admin:
