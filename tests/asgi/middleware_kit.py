@@ -20,7 +20,7 @@ from refreshgate.core.engine import Client, Engine
 ISSUER, AUDIENCE = "https://auth.test", "portal"
 TTL, WINDOW, GRACE, SKEW = 3600, 300, 30, 30
 #: seconds to advance so an access token issued "now" is near expiry / expired within grace / beyond
-NEAR, WITHIN_GRACE, BEYOND_GRACE = TTL - 100, TTL + 20, TTL + GRACE + SKEW + 10
+NEAR, WITHIN_GRACE, BEYOND_GRACE = TTL - 100, TTL + SKEW + GRACE // 2, TTL + GRACE + SKEW + 10
 ADMIN = Client("ops", True, None)
 
 ROUTES: list[dict[str, Any]] = [
