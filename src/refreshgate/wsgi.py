@@ -17,8 +17,8 @@ by :meth:`WSGIRefreshMiddleware.close` or at interpreter exit).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Coroutine, Iterable, Mapping
+from typing import Any, TypeVar
 
 from refreshgate.core.api import ApiResponse, TokenApi
 from refreshgate.core.context import TokenResponse
@@ -40,6 +40,8 @@ from refreshgate.shells.wsgi_io import (
 __all__ = ["WSGIRefreshMiddleware"]
 
 log = logging.getLogger("refreshgate")
+
+T = TypeVar("T")
 
 WSGIApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 
@@ -89,6 +91,10 @@ class WSGIRefreshMiddleware:
     ) -> TokenResponse:
         """Start a session at the app's own login (sync :meth:`Engine.issue` on the loop)."""
         return self._loop.run(self.engine.issue(sub, profile=profile, claims=claims, **options))
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run any engine coroutine (``revoke``, ``end_session``, ...) from a worker thread."""
+        return self._loop.run(coro, DECISION_TIMEOUT)
 
     def close(self) -> None:
         """Close the store (when this middleware built the engine) and stop the background loop."""
