@@ -10,9 +10,9 @@ __all__ = [
     "IDENTITY_HEADER_PREFIXES",
     "REFRESHED_EXPIRES_HEADER",
     "REFRESHED_TOKEN_HEADER",
+    "is_identity_header",
     "refreshed_authorization",
     "refreshed_cookie_header",
-    "is_identity_header",
     "response_headers",
     "set_cookie",
 ]
