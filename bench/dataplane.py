@@ -50,27 +50,31 @@ def nginx_variant() -> Variant | None:
     if shutil.which("nginx") is None and not os.path.exists("/usr/sbin/nginx"):
         return None
     spec = ServerSpec("nginx", [PYTHON, "-m", "bench.apps.nginx", "--port", "{port}"])
-    return Variant("nginx proxy_pass (reference)", spec)
+    return Variant("nginx proxy_pass (reference)", spec, reference=True)
 
 
-def comparison(stacks: tuple[bool, ...] = (True, False)) -> Comparison:
-    """direct upstream vs nginx vs every (client, uvicorn stack) proxy."""
+def comparison(
+    stacks: tuple[bool, ...] = (True, False),
+    workers: tuple[int, ...] = (1,),
+    only: tuple[str, ...] = (),
+) -> Comparison:
+    """direct upstream vs nginx vs every (client, uvicorn stack, worker count) proxy."""
     candidates: list[Variant] = []
     nginx = nginx_variant()
     if nginx is not None:
         candidates.append(nginx)
-    for fast in stacks:
-        stack = "uvloop+httptools" if fast else "asyncio+h11"
+    for n, fast in ((n, fast) for n in workers for fast in stacks):
+        stack = ("uvloop+httptools" if fast else "asyncio+h11") + (f", {n} workers" if n > 1 else "")
         for label, app in PROXIES.items():
             if app == "httpx_aiohttp_app" and not have_module("httpx_aiohttp"):
                 continue
-            name = f"proxy-{app}-{'fast' if fast else 'pure'}"
+            if only and app.removesuffix("_app") not in only:
+                continue
+            name = f"proxy-{app}-{'fast' if fast else 'pure'}-{n}w"
             # A proxy relays the upstream's Server/Date headers instead of adding its own.
             extra = ("--no-server-header", "--no-date-header")
-            spec = ServerSpec(
-                name, uvicorn_argv(f"bench.apps.proxies:{app}", fast=fast, extra=extra)
-            )
-            candidates.append(Variant(f"{label} [{stack}]", spec))
+            argv = uvicorn_argv(f"bench.apps.proxies:{app}", fast=fast, workers=n, extra=extra)
+            candidates.append(Variant(f"{label} [{stack}]", ServerSpec(name, argv)))
     return Comparison(
         name="dataplane",
         title="sidecar data plane: proxy throughput vs direct upstream (13-byte body, 50 conns)",
@@ -89,11 +93,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int)
     parser.add_argument("--duration", type=float)
     parser.add_argument("--fast-only", action="store_true", help="skip the asyncio+h11 proxies")
+    parser.add_argument("--workers", default="1", help="proxy worker counts, e.g. 1,2")
+    parser.add_argument("--clients", default="", help="subset, e.g. aiohttp,proto")
     args = parser.parse_args(argv)
     rounds = args.rounds or 2 if args.quick else args.rounds or 3
     duration = args.duration or (3.0 if args.quick else 8.0)
     load = Load(duration=duration, connections=50, threads=2)
-    comp = comparison((True,) if args.fast_only else (True, False))
+    workers = tuple(int(w) for w in args.workers.split(","))
+    clients = tuple(c for c in args.clients.split(",") if c)
+    comp = comparison((True,) if args.fast_only else (True, False), workers, clients)
     run_dir = new_run_dir("dataplane-")
     cmd = f"wrk -t{load.threads} -c{load.connections} -d{duration:g}s, {rounds} rounds interleaved"
     print(f"{cmd}; results in {run_dir}", file=sys.stderr)

@@ -59,9 +59,7 @@ def have_module(name: str) -> bool:
         return False
 
 
-def uvicorn_argv(
-    app: str, *, fast: bool = True, workers: int = 1, extra: Sequence[str] = ()
-) -> list[str]:
+def uvicorn_argv(app: str, *, fast: bool = True, workers: int = 1, extra: Sequence[str] = ()) -> list[str]:
     """uvicorn command line for an ASGI `module:attr`; `{port}` is filled in at start."""
     argv = [PYTHON, "-m", "uvicorn", app, "--host", HOST, "--port", "{port}", *extra]
     argv += ["--no-access-log", "--log-level", "warning", "--workers", str(workers)]
@@ -298,9 +296,7 @@ def run_wrk(url: str, req: WrkRequest, load: Load) -> WrkResult:
     argv = [wrk, f"-t{load.threads}", f"-c{load.connections}", f"-d{seconds}s"]
     argv += [f"--timeout={timeout}s", "-s", script, url]
     try:
-        out = subprocess.run(
-            argv, capture_output=True, text=True, timeout=load.duration + 60, check=False
-        )
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=load.duration + 60, check=False)
     finally:
         os.unlink(script)
     line = next((ln for ln in out.stdout.splitlines() if ln.startswith("WRKJSON ")), None)
@@ -324,20 +320,25 @@ def run_wrk(url: str, req: WrkRequest, load: Load) -> WrkResult:
 # ---------------------------------------------------------------- comparisons
 
 
+Prepare = Callable[[Path, Mapping[str, str], Load], WrkRequest]
+
+
 @dataclass(frozen=True)
 class Variant:
     """One side of a comparison: a server and the request to load it with.
 
-    `server=None` loads a support server instead (named by `target`), e.g. the direct upstream.
-    `prepare(run_dir, urls)` runs before each measured round and may return a fresh request
-    (for requests that cannot repeat, such as one-time refresh tokens).
+    `server=None` loads another variant's or a support server (named by `target`), e.g. the
+    direct upstream. `prepare(run_dir, urls, load)` runs before each wrk run (warm-up included)
+    and returns the request to send: for values made at set-up (tokens) and for requests that
+    cannot repeat (one-time refresh tokens: make at least what `load.duration` can consume).
     """
 
     label: str
     server: ServerSpec | None
     request: WrkRequest = WrkRequest()
     target: str | None = None
-    prepare: Callable[[Path, Mapping[str, str]], WrkRequest] | None = None
+    prepare: Prepare | None = None
+    reference: bool = False  # shown for context (e.g. nginx), not judged against the goal
 
 
 @dataclass(frozen=True)
@@ -346,7 +347,9 @@ class Comparison:
 
     `env` is given to every server; `{support:NAME}` in it becomes that support server's URL.
     `skip` explains why candidates are missing (e.g. refreshgate part not written yet); the
-    baseline still runs so its number is on record.
+    baseline still runs so its number is on record, unless `baseline_alone` is False (when it is
+    measured by another comparison anyway). `setup(run_dir)` runs once before any server starts
+    (keys, databases, tokens) and returns extra environment for every server.
     """
 
     name: str
@@ -359,6 +362,7 @@ class Comparison:
     goal_ratio: float | None = None
     load: Load | None = None
     skip: str | None = None
+    baseline_alone: bool = True
     setup: Callable[[Path], Mapping[str, str]] | None = None
 
 
@@ -368,6 +372,7 @@ class VariantSummary:
 
     label: str
     rounds: list[WrkResult]
+    reference: bool = False
     rps: float = 0.0
     p50_ms: float = 0.0
     p99_ms: float = 0.0
@@ -414,6 +419,8 @@ def run_comparison(
     comp: Comparison, load: Load, rounds: int, run_dir: Path, warmup: float = 1.0
 ) -> ComparisonResult:
     """Start everything, warm each variant up, then measure rounds interleaved A B A B."""
+    if comp.skip and not comp.candidates and not comp.baseline_alone:
+        return ComparisonResult(comp.name, comp.title, comp.goal, comp.goal_ratio, [], comp.skip)
     load = comp.load or load
     log_dir = run_dir / "logs" / comp.name
     env: dict[str, str] = dict(comp.setup(run_dir) if comp.setup else {})
@@ -423,13 +430,13 @@ def run_comparison(
         specs = [v.server for v in variants if v.server is not None]
         with _servers(specs, log_dir, env) as own:
             urls = {**{n: s.url for n, s in support.items()}, **{n: s.url for n, s in own.items()}}
-            summaries = [VariantSummary(v.label, []) for v in variants]
+            summaries = [VariantSummary(v.label, [], v.reference) for v in variants]
             warm = Load(warmup, load.connections, load.threads, load.timeout)
             for v in variants:
-                run_wrk(_url_of(v, urls), _request_of(v, run_dir, urls), warm)
+                run_wrk(_url_of(v, urls), _request_of(v, run_dir, urls, warm), warm)
             for _ in range(rounds):
                 for v, summary in zip(variants, summaries, strict=True):
-                    req = _request_of(v, run_dir, urls)
+                    req = _request_of(v, run_dir, urls, load)
                     summary.rounds.append(run_wrk(_url_of(v, urls), req, load))
     for summary in summaries:
         summary.summarize()
@@ -455,8 +462,8 @@ def _url_of(v: Variant, urls: Mapping[str, str]) -> str:
     return urls[name]
 
 
-def _request_of(v: Variant, run_dir: Path, urls: Mapping[str, str]) -> WrkRequest:
-    return v.prepare(run_dir, urls) if v.prepare else v.request
+def _request_of(v: Variant, run_dir: Path, urls: Mapping[str, str], load: Load) -> WrkRequest:
+    return v.prepare(run_dir, urls, load) if v.prepare else v.request
 
 
 # ---------------------------------------------------------------- reporting
@@ -464,28 +471,28 @@ def _request_of(v: Variant, run_dir: Path, urls: Mapping[str, str]) -> WrkReques
 
 def format_table(results: Sequence[ComparisonResult]) -> str:
     """Plain-text table: one row per variant, ratios against each comparison's baseline."""
-    header = f"{'comparison':<16} {'variant':<40} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
+    header = f"{'comparison':<16} {'variant':<58} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
     header += f"{'ratio':>7}  goal"
     rows = [header, "-" * len(header)]
     for res in results:
         for i, v in enumerate(res.variants):
             ratio = f"{v.ratio:.3f}" if v.ratio is not None else "-"
             goal = res.goal if i == 1 else ""
-            if i >= 1 and res.goal_ratio is not None and v.ratio is not None:
+            if v.reference:
+                goal = "(reference)"
+            elif i >= 1 and res.goal_ratio is not None and v.ratio is not None:
                 goal += "  MET" if v.ratio >= res.goal_ratio else "  NOT MET"
             note = f"  ({v.bad} errors)" if v.bad else ""
             rows.append(
-                f"{res.name if i == 0 else '':<16} {v.label:<40} {v.rps:>9.0f} "
+                f"{res.name if i == 0 else '':<16} {v.label:<58} {v.rps:>9.0f} "
                 f"{v.p50_ms:>8.2f} {v.p99_ms:>8.2f} {ratio:>7}  {goal}{note}"
             )
         if res.skipped:
-            rows.append(f"{'':<16} ({res.skipped})")
+            rows.append(f"{res.name if not res.variants else '':<16} ({res.skipped})")
     return "\n".join(rows)
 
 
-def write_results(
-    results: Sequence[ComparisonResult], run_dir: Path, meta: Mapping[str, Any]
-) -> None:
+def write_results(results: Sequence[ComparisonResult], run_dir: Path, meta: Mapping[str, Any]) -> None:
     """results.json (raw rounds included), table.txt and chart.png in `run_dir`."""
     run_dir.mkdir(parents=True, exist_ok=True)
     payload = {"meta": dict(meta), "comparisons": [r.to_json() for r in results]}

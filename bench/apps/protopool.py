@@ -223,9 +223,7 @@ class Pool:
         if body is not None:
             async for chunk in body:
                 if chunk and not conn.lost:
-                    conn.transport.write(
-                        b"%x\r\n%b\r\n" % (len(chunk), chunk) if chunked else chunk
-                    )
+                    conn.transport.write(b"%x\r\n%b\r\n" % (len(chunk), chunk) if chunked else chunk)
                     await conn.drain()
             if chunked:
                 conn.transport.write(b"0\r\n\r\n")

@@ -114,9 +114,7 @@ class HttpxProxy(ProxyApp):
             from httpx_aiohttp import AiohttpTransport
 
             transport = AiohttpTransport(limits=limits)
-        self.client = httpx.AsyncClient(
-            base_url=UPSTREAM, limits=limits, transport=transport, timeout=30.0
-        )
+        self.client = httpx.AsyncClient(base_url=UPSTREAM, limits=limits, transport=transport, timeout=30.0)
 
     async def shutdown(self) -> None:
         await self.client.aclose()

@@ -1,0 +1,1 @@
+"""Peer implementations the benches compare refreshgate with (AuthX, simplejwt)."""
