@@ -41,10 +41,10 @@ async def _request_body(receive: Receive) -> AsyncIterator[bytes]:
             yield chunk
 
 
-def _target(scope: Scope) -> str:
+def _target(scope: Scope) -> bytes:
     raw: bytes = scope.get("raw_path") or scope["path"].encode("utf-8")
     query: bytes = scope.get("query_string", b"")
-    return (raw + b"?" + query if query else raw).decode("latin-1")
+    return raw + b"?" + query if query else raw
 
 
 def _client_gone(exc: BaseException | None) -> bool:
@@ -84,11 +84,21 @@ class Proxy:
         except ClientGone:
             return
         try:
+            whole = await response.small_body()
+        except UpstreamError as exc:
+            response.release()
+            self._metrics.proxied.labels(str(exc.status_code)).inc()
+            await self._send_error(send, exc, decision)
+            return
+        try:
             self._metrics.proxied.labels(str(response.status)).inc()
             relayed = response_headers_of(response.headers) + self._refreshed(decision)
             await send(
                 {"type": "http.response.start", "status": response.status, "headers": relayed + self._extra}
             )
+            if whole is not None:  # the usual small answer: one body message, no stream
+                await send({"type": "http.response.body", "body": whole})
+                return
             async for chunk in response.body():
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
             await send({"type": "http.response.body", "body": b""})

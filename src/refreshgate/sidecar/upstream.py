@@ -1,6 +1,6 @@
-"""The upstream client: one keep-alive pool (aiohttp) for the app behind the sidecar.
+"""The upstream client: one keep-alive pool for the app behind the sidecar.
 
-aiohttp's exceptions stop here; callers see only :class:`UpstreamError`::
+The pool's exceptions stop here; callers see only :class:`UpstreamError`::
 
     OAuthError
     └── UpstreamError            502  bad_gateway      refused, reset, malformed answer
@@ -10,19 +10,12 @@ aiohttp's exceptions stop here; callers see only :class:`UpstreamError`::
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-
-import aiohttp
-from multidict import CIMultiDict
-from yarl import URL
 
 from refreshgate.config.model import UpstreamConfig
 from refreshgate.errors import OAuthError
+from refreshgate.sidecar.pool import Pool, PoolResponse, ReadTimeout
 
 __all__ = ["Upstream", "UpstreamError", "UpstreamResponse", "UpstreamTimeout"]
-
-_CHUNK = 64 * 1024
-_NO_AUTO_HEADERS = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
 
 
 class UpstreamError(OAuthError):
@@ -39,24 +32,37 @@ class UpstreamTimeout(UpstreamError):
     status_code = 504
 
 
-@dataclass
+def _translated(exc: Exception) -> UpstreamError:
+    if isinstance(exc, ReadTimeout):
+        return UpstreamTimeout("the upstream did not answer in time")
+    return UpstreamError("the upstream is unavailable")
+
+
 class UpstreamResponse:
     """Status, raw headers and a streamed body of one upstream response."""
 
-    status: int
-    headers: list[tuple[bytes, bytes]]
-    _response: aiohttp.ClientResponse
+    def __init__(self, response: PoolResponse) -> None:
+        self._response = response
+        self.status = response.status
+        self.headers = response.headers
+
+    async def small_body(self) -> bytes | None:
+        """The whole body when it is small, else ``None`` (then stream ``body()``)."""
+        try:
+            return await self._response.small_body()
+        except (OSError, TimeoutError) as exc:
+            raise _translated(exc) from exc
 
     async def body(self) -> AsyncIterator[bytes]:
-        """The body in chunks as they arrive (bounded buffering: aiohttp pauses reading)."""
+        """The body in chunks as they arrive (bounded buffering: reading pauses)."""
         try:
-            async for chunk in self._response.content.iter_chunked(_CHUNK):
+            async for chunk in self._response.body():
                 yield chunk
-        except (TimeoutError, aiohttp.ClientError) as exc:
-            raise UpstreamError("the upstream response broke off") from exc
+        except (OSError, TimeoutError) as exc:
+            raise _translated(exc) from exc
 
     def release(self) -> None:
-        """Return the connection to the pool (or close it when the body was not read to the end)."""
+        """Return the connection to the pool (or close it when the exchange did not complete)."""
         self._response.release()
 
 
@@ -66,53 +72,35 @@ class Upstream:
     def __init__(self, config: UpstreamConfig) -> None:
         self.url = config.url
         self._config = config
-        self._session: aiohttp.ClientSession | None = None
+        self._pool: Pool | None = None
 
     async def start(self) -> None:
         """Open the pool (inside the running loop)."""
         config = self._config
-        connector = aiohttp.TCPConnector(
-            limit=config.max_connections, limit_per_host=config.max_connections, keepalive_timeout=30
-        )
-        timeout = aiohttp.ClientTimeout(
-            total=None, connect=config.connect_timeout, sock_read=config.read_timeout
-        )
-        self._session = aiohttp.ClientSession(
-            connector=connector,
-            timeout=timeout,
-            auto_decompress=False,
-            cookie_jar=aiohttp.DummyCookieJar(),
-            skip_auto_headers=_NO_AUTO_HEADERS,
+        self._pool = Pool(
+            config.url,
+            limit=config.max_connections,
+            connect_timeout=config.connect_timeout,
+            read_timeout=config.read_timeout,
         )
 
     async def close(self) -> None:
         """Close every pooled connection."""
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
 
     async def request(
         self,
         method: str,
-        target: str,
+        target: bytes,
         headers: list[tuple[bytes, bytes]],
         body: AsyncIterator[bytes] | None,
     ) -> UpstreamResponse:
         """Send a request (body streamed) and return once the response head has arrived."""
-        if self._session is None:
+        if self._pool is None:
             raise UpstreamError("the upstream pool is not started")
-        sent = CIMultiDict((k.decode("latin-1"), v.decode("latin-1")) for k, v in headers)
         try:
-            response = await self._session.request(
-                method,
-                URL(self.url + target, encoded=True),  # the client's raw target, not re-encoded
-                headers=sent,
-                data=body,
-                allow_redirects=False,
-                compress=None,
-            )
-        except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
-            raise UpstreamTimeout("the upstream did not answer in time") from exc
-        except (aiohttp.ClientError, OSError) as exc:
-            raise UpstreamError("the upstream is unavailable") from exc
-        return UpstreamResponse(response.status, list(response.raw_headers), response)
+            return UpstreamResponse(await self._pool.request(method, target, headers, body))
+        except (OSError, TimeoutError) as exc:
+            raise _translated(exc) from exc
