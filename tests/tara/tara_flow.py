@@ -114,7 +114,7 @@ class TaraEnv:
         """A whole successful login with ``claims`` (the nonce is filled in)."""
         started = await self.start(return_to)
         self.answer(claims_like(claims, nonce=started.params["nonce"]), **body)
-        response = await self.callback(started)
+        response = await self.callback(started, code=f"code-{started.params['state'][:12]}")
         assert response.status == 302, response.body
         return LoggedIn(response, cookies_of(response))
 

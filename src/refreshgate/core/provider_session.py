@@ -58,7 +58,8 @@ class ProviderSessions:
         self._provider = provider
         self._backoff = backoff
         self._retries = retries
-        self._sleep = sleep
+        #: injectable (tests): how to wait between retries
+        self.sleep = sleep
 
     # -- storage --------------------------------------------------------------------------------
 
@@ -110,7 +111,7 @@ class ProviderSessions:
             await self._end(session, repo, "provider session missing")
             raise InvalidGrant("provider session missing: authenticate again")
         if tokens.exp - ctx.clock.now() > profile.refresh_window:
-            return session
+            return await self._current(session, repo, tokens)
         flight = await ctx.flight.run(
             f"{repo.keys.ns}:pf:{session.sid}:{digest(tokens.refresh_token)}",
             lambda: self._refresh(session, repo, tokens),
@@ -122,6 +123,15 @@ class ProviderSessions:
         if record.get("state") == "unchanged":
             return session
         return Session.from_json(record["session"])
+
+    async def _current(self, session: Session, repo: SessionRepository, tokens: ProviderTokens) -> Session:
+        """``session``, or its newer record when another replica refreshed it meanwhile."""
+        profile = self._ctx.profile(session.profile)
+        cap = session.auth_time + profile.max_session_age if profile.max_session_age else tokens.exp
+        if session.ends_at is None or session.ends_at >= min(cap, tokens.exp):
+            return session
+        fresh = await self._ctx.store.get(repo.keys.session(session.sid))
+        return Session.from_json(fresh) if isinstance(fresh, dict) else session
 
     async def _refresh(
         self, session: Session, repo: SessionRepository, tokens: ProviderTokens
@@ -155,7 +165,7 @@ class ProviderSessions:
                 last_try = attempt == self._retries or self._ctx.clock.now() + delay >= tokens.exp
                 if not exc.retryable or last_try:
                     raise
-            await self._sleep(delay)
+            await self.sleep(delay)
             delay *= 2
         return None  # pragma: no cover - the loop returns or raises
 
@@ -166,7 +176,7 @@ class ProviderSessions:
         profile = ctx.profile(session.profile)
         cap = session.auth_time + profile.max_session_age if profile.max_session_age else None
         ends_at = float(refreshed.exp) if cap is None else min(cap, float(refreshed.exp))
-        claims = {**session.claims, **refreshed.claims_to_preserve}
+        claims = dict(refreshed.claims_to_preserve)  # the new ID token is the truth now
         if profile.tara:
             claims["auth_time"] = int(session.auth_time)
         updated = replace(session, claims=claims, ends_at=ends_at)
