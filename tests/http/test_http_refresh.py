@@ -6,9 +6,8 @@ from typing import Any
 
 import httpx
 import jwt
-from http_helpers import OPS, PORTAL, assert_oauth_error, make_config
+from http_helpers import OPS, PORTAL, Issue, assert_oauth_error, make_config
 
-from conftest import Issue
 from refreshgate.clock import ManualClock
 from refreshgate.core.engine import Engine
 from refreshgate.shells.token_service import TokenServiceApp
