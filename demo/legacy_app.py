@@ -123,6 +123,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=9000)
     parser.add_argument("--verbose", action="store_true", help="log every request")
     args = parser.parse_args()
+    ThreadingHTTPServer.request_queue_size = 128  # the default 5 drops connections under load
     server = ThreadingHTTPServer((args.host, args.port), EchoHandler)
     server.daemon_threads = True
     server.verbose = args.verbose  # type: ignore[attr-defined]

@@ -8,13 +8,15 @@ stay as they are; the core's refreshed-token headers are added.
 
 from __future__ import annotations
 
+import string
 from collections.abc import Iterable
+from urllib.parse import quote
 
 from refreshgate.config.model import UpstreamConfig
 from refreshgate.core.request import Decision
 from refreshgate.core.rewrite import is_identity_header, refreshed_authorization, refreshed_cookie_header
 
-__all__ = ["RequestHeaders", "response_headers_of", "unsafe_path"]
+__all__ = ["RequestHeaders", "header_value", "response_headers_of", "unsafe_path"]
 
 RawHeaders = list[tuple[bytes, bytes]]
 
@@ -31,8 +33,9 @@ HOP_BY_HOP = frozenset(
         b"upgrade",
     }
 )
+_PRINTABLE = "".join(c for c in string.printable if c not in "%\t\n\r\x0b\x0c")
 #: set again by the proxy: the upstream's Host, and forwarding information it alone knows
-_REPLACED = frozenset({b"host", b"x-forwarded-proto", b"x-forwarded-host"})
+_REPLACED = frozenset({b"host", b"x-forwarded-proto", b"x-forwarded-host", b"expect"})
 #: the server in front (uvicorn) writes its own Date; the upstream's would be a duplicate
 _RESPONSE_DROPPED = HOP_BY_HOP | {b"date"}
 
@@ -102,8 +105,8 @@ class RequestHeaders:
             out.append((b"x-forwarded-host", host))
         token = decision.token
         if self._identity is not None and token is not None:
-            out.append((self._identity[0], token.sub.encode("utf-8")))
-            out.append((self._identity[1], token.sid.encode("utf-8")))
+            out.append((self._identity[0], header_value(token.sub)))
+            out.append((self._identity[1], header_value(token.sid)))
         return out
 
     @staticmethod
@@ -124,6 +127,14 @@ def response_headers_of(raw: Iterable[tuple[bytes, bytes]]) -> RawHeaders:
         for key, value in pairs
         if (lower := key.lower()) not in _RESPONSE_DROPPED and lower not in extra
     ]
+
+
+def header_value(text: str) -> bytes:
+    """``text`` as a header value: printable ASCII as is, anything else percent-encoded (UTF-8),
+    so a subject can never end the header line and inject another header."""
+    if text.isascii() and text.isprintable():
+        return text.encode("ascii")
+    return quote(text, safe=_PRINTABLE).encode("ascii")
 
 
 def unsafe_path(path: str) -> bool:
