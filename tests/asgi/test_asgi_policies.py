@@ -253,3 +253,18 @@ async def test_fastapi_app_reads_claims_from_request_state(mw_engine: Engine, cl
         response = await client.get("/api/me", headers=bearer(issued.access_token))
     assert response.json() == {"sub": "carol", "refreshed": True, "roles": ["admin"]}
     assert "x-refreshed-access-token" in response.headers
+
+
+async def test_auth_info_and_decision_reprs_never_show_a_token(mw_engine: Engine, clock: ManualClock) -> None:
+    from refreshgate.core.identity import auth_info
+    from refreshgate.core.request import RequestView
+
+    issued = await mw_engine.issue("alice")
+    clock.advance(NEAR)
+    decision = await mw_engine.decide(
+        RequestView("GET", "/api/x", authorization=f"Bearer {issued.access_token}")
+    )
+    info = auth_info(decision)
+    assert info is not None and info.refreshed and decision.refreshed is not None
+    for text in (repr(info), repr(decision)):
+        assert issued.access_token not in text and decision.refreshed.token not in text

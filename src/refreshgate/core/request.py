@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from refreshgate.core.policy import Route
@@ -39,7 +39,7 @@ class RequestView:
 class RefreshedAccess:
     """A new access token minted for the request's session."""
 
-    token: str
+    token: str = field(repr=False)  # a bearer credential: never in logs
     expires_in: int
 
 

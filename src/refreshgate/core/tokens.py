@@ -14,7 +14,7 @@ import json
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -52,7 +52,7 @@ def new_id() -> str:
 class AccessToken:
     """A verified access token: its claims and the string it came from."""
 
-    token: str
+    token: str = field(repr=False)  # a bearer credential: never in logs
     claims: Mapping[str, Any]
 
     @property
