@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from typing import Any
 
 import uvicorn
 
-from refreshgate.clock import Clock
+from refreshgate.clock import Clock, OffsetFileClock
 from refreshgate.config.model import Config
 from refreshgate.core.audit import configure_audit_sink
 from refreshgate.core.engine import Engine
@@ -44,6 +45,15 @@ def build_app(engine: Engine) -> Any:
     return TokenServiceApp(engine, hsts=hsts)
 
 
+def _dev_clock() -> Clock | None:
+    """TEST-ONLY (``--dev``): ``REFRESHGATE_DEV_CLOCK_FILE`` shifts this server's time."""
+    path = os.environ.get("REFRESHGATE_DEV_CLOCK_FILE")
+    if not path:
+        return None
+    print(f"refreshgate: --dev: the clock is shifted by the offset in {path} (tests only)", file=sys.stderr)
+    return OffsetFileClock(path)
+
+
 def run(
     config: Config,
     *,
@@ -54,7 +64,7 @@ def run(
 ) -> None:
     """Serve until SIGINT/SIGTERM; in-flight requests are drained before exit."""
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    engine = build_engine(config, dev=dev)
+    engine = build_engine(config, dev=dev, clock=_dev_clock() if dev else None)
     tls = config.server.tls
     server_config = uvicorn.Config(
         build_app(engine),
