@@ -31,13 +31,19 @@ def is_identity_header(name: str) -> bool:
 
 
 def response_headers(decision: Decision, cookies: CookieConfig) -> list[tuple[str, str]]:
-    """Headers that carry a refreshed token to the client (header or ``Set-Cookie``)."""
+    """Headers that carry a refreshed token to the client (header or ``Set-Cookie``).
+
+    A response that carries a token must never be stored by a shared cache: ``no-store`` is
+    added (a second ``Cache-Control`` header combines with the app's, and ``no-store`` wins).
+    """
     new, route = decision.refreshed, decision.route
     if new is None or route is None:
         return []
     if route.cookie is not None:
-        return [("set-cookie", set_cookie(route.cookie, new.token, new.expires_in, cookies))]
-    return [(REFRESHED_TOKEN_HEADER, new.token), (REFRESHED_EXPIRES_HEADER, str(new.expires_in))]
+        carrier = [("set-cookie", set_cookie(route.cookie, new.token, new.expires_in, cookies))]
+    else:
+        carrier = [(REFRESHED_TOKEN_HEADER, new.token), (REFRESHED_EXPIRES_HEADER, str(new.expires_in))]
+    return [*carrier, ("cache-control", "no-store")]
 
 
 def set_cookie(name: str, value: str, max_age: int | None, cookies: CookieConfig) -> str:
