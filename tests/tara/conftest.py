@@ -9,18 +9,13 @@ from typing import Any
 import pytest
 import respx
 from tara_fakes import (
-    CLIENT_ID,
-    CLIENT_SECRET,
-    GOVSSO,
     KID,
     NOW,
-    TARA,
-    MockProvider,
     RecordingStore,
     SigningKey,
     make_key,
 )
-from tara_flow import TaraEnv
+from tara_flow import ROUTES, TaraEnv, govsso_block, govsso_mock, tara_block, tara_mock
 
 from refreshgate.clock import ManualClock
 from refreshgate.config import Config
@@ -28,13 +23,6 @@ from refreshgate.core.api import TokenApi
 from refreshgate.core.engine import Engine
 from refreshgate.core.keys import KeySet
 from refreshgate.store import create_store
-
-ROUTES = [
-    {"path": "/portal/**", "profile": "tara", "token_from": "cookie:TIM_TARA_JWT"},
-    {"path": "/tara-api/**", "profile": "tara", "token_from": "header"},
-    {"path": "/api/**", "profile": "custom", "token_from": "header"},
-    {"path": "/**", "auth": "none"},
-]
 
 
 @pytest.fixture(scope="session")
@@ -60,45 +48,6 @@ def router() -> Iterator[respx.MockRouter]:
     """respx router; anything unmocked fails instead of touching the network."""
     with respx.mock(assert_all_called=False, assert_all_mocked=True) as mock:
         yield mock
-
-
-def tara_block(**overrides: Any) -> dict[str, Any]:
-    """The ``tara:`` block for the TARA test instance."""
-    return {
-        "issuer": TARA,
-        "client_id": CLIENT_ID,
-        "client_secret": CLIENT_SECRET,
-        "redirect_uri": "https://portal.example.ee/tara/callback",
-        "acr_values": "substantial",
-    } | overrides
-
-
-def govsso_block(**overrides: Any) -> dict[str, Any]:
-    """The ``tara:`` block for the GovSSO demo instance with provider refresh."""
-    return (
-        tara_block(issuer=GOVSSO, provider_refresh=True, acr_values="high", refresh_retry_backoff=0.5)
-        | overrides
-    )
-
-
-def tara_mock(router: respx.MockRouter, key: SigningKey) -> MockProvider:
-    paths = {"discovery": "/.well-known/openid-configuration", "authorize": "/oidc/authorize",
-             "token": "/oidc/token", "jwks": "/oidc/jwks"}  # fmt: skip
-    mock = MockProvider(router, TARA, paths, keys=[key.jwk])
-    mock.install()
-    return mock
-
-
-def govsso_mock(router: respx.MockRouter, key: SigningKey) -> MockProvider:
-    paths = {"discovery": "/.well-known/openid-configuration", "authorize": "/oauth2/auth",
-             "token": "/oauth2/token", "jwks": "/.well-known/jwks.json", "logout": "/oauth2/sessions/logout"}  # fmt: skip
-    mock = MockProvider(router, GOVSSO, paths, keys=[key.jwk])
-    mock.discovery_extra = {
-        "code_challenge_methods_supported": ["S256"],
-        "end_session_endpoint": mock.url("logout"),
-    }
-    mock.install()
-    return mock
 
 
 EnvFactory = Callable[..., TaraEnv]

@@ -8,7 +8,17 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from tara_fakes import MockProvider, RecordingStore, SigningKey, claims_like
+import respx
+from tara_fakes import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    GOVSSO,
+    TARA,
+    MockProvider,
+    RecordingStore,
+    SigningKey,
+    claims_like,
+)
 
 from refreshgate.clock import ManualClock
 from refreshgate.core.api import ApiRequest, ApiResponse, TokenApi
@@ -16,6 +26,53 @@ from refreshgate.core.engine import Engine
 from refreshgate.core.request import Decision, RequestView, read_cookie
 
 HTML = "text/html,application/xhtml+xml"
+
+
+ROUTES = [
+    {"path": "/portal/**", "profile": "tara", "token_from": "cookie:TIM_TARA_JWT"},
+    {"path": "/tara-api/**", "profile": "tara", "token_from": "header"},
+    {"path": "/api/**", "profile": "custom", "token_from": "header"},
+    {"path": "/**", "auth": "none"},
+]
+
+
+def tara_block(**overrides: Any) -> dict[str, Any]:
+    """The ``tara:`` block for the TARA test instance."""
+    return {
+        "issuer": TARA,
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        "redirect_uri": "https://portal.example.ee/tara/callback",
+        "acr_values": "substantial",
+    } | overrides
+
+
+def govsso_block(**overrides: Any) -> dict[str, Any]:
+    """The ``tara:`` block for the GovSSO demo instance with provider refresh."""
+    return (
+        tara_block(issuer=GOVSSO, provider_refresh=True, acr_values="high", refresh_retry_backoff=0.5)
+        | overrides
+    )
+
+
+def tara_mock(router: respx.MockRouter, key: SigningKey) -> MockProvider:
+    paths = {"discovery": "/.well-known/openid-configuration", "authorize": "/oidc/authorize",
+             "token": "/oidc/token", "jwks": "/oidc/jwks"}  # fmt: skip
+    mock = MockProvider(router, TARA, paths, keys=[key.jwk])
+    mock.install()
+    return mock
+
+
+def govsso_mock(router: respx.MockRouter, key: SigningKey) -> MockProvider:
+    paths = {"discovery": "/.well-known/openid-configuration", "authorize": "/oauth2/auth",
+             "token": "/oauth2/token", "jwks": "/.well-known/jwks.json", "logout": "/oauth2/sessions/logout"}  # fmt: skip
+    mock = MockProvider(router, GOVSSO, paths, keys=[key.jwk])
+    mock.discovery_extra = {
+        "code_challenge_methods_supported": ["S256"],
+        "end_session_endpoint": mock.url("logout"),
+    }
+    mock.install()
+    return mock
 
 
 def cookies_of(response: ApiResponse) -> dict[str, str]:
