@@ -227,8 +227,8 @@ def generate_key_files(out_dir: str | Path, *, alg: str = "ES256", stamp: str) -
         file.chmod(0o600)
     block = {
         "keys": {
-            "access": [{"kid": f"at-{stamp}", "alg": alg, "private_key_file": str(at_file)}],
-            "refresh": [{"kid": f"rt-{stamp}", "key_file": str(rt_file)}],
+            "access": [{"kid": f"at-{stamp}", "alg": alg, "private_key_file": str(at_file.resolve())}],
+            "refresh": [{"kid": f"rt-{stamp}", "key_file": str(rt_file.resolve())}],
         }
     }
     return block
