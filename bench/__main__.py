@@ -58,7 +58,10 @@ def main(argv: list[str] | None = None) -> int:
         comp = comparisons.load(name)
         print(f"bench: {comp.name} ...", file=sys.stderr, flush=True)
         try:
-            results.append(run_comparison(comp, load, rounds, run_dir, mode["warmup"]))
+            if comp.measure is not None and not comp.skip:
+                results.extend(comp.measure(run_dir, load, rounds, args.quick))
+            else:
+                results.append(run_comparison(comp, load, rounds, run_dir, mode["warmup"]))
         except BenchError as exc:
             failed += 1
             print(f"bench: {comp.name} FAILED: {exc}", file=sys.stderr)

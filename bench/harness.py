@@ -202,6 +202,9 @@ class WrkRequest:
     headers: Mapping[str, str] = field(default_factory=dict)
     body: str | None = None
     bodies_file: Path | None = None
+    #: rotate refresh tokens in a chain: start from `bodies_file`'s tokens, and send each
+    #: `refresh_token` a 200 answer returns as the body of a later request (each used once)
+    chain_refresh: bool = False
 
 
 @dataclass(frozen=True)
@@ -267,6 +270,45 @@ end
 """
 
 
+_LUA_CHAIN = """
+local queue, head, tail = {}, 1, 0
+local nthreads = %d
+local counter = 0
+function setup(thread)
+  thread:set("tid", counter)
+  counter = counter + 1
+end
+function init(args)
+  local n = 0
+  for line in io.lines(%s) do
+    if n %% nthreads == tid then
+      tail = tail + 1
+      queue[tail] = line
+    end
+    n = n + 1
+  end
+end
+function request()
+  local body = '{"refresh_token":"pool-exhausted"}'
+  if head <= tail then
+    body = queue[head]
+    queue[head] = nil
+    head = head + 1
+  end
+  return wrk.format(nil, nil, nil, body)
+end
+function response(status, headers, body)
+  if status == 200 then
+    local rt = string.match(body, '"refresh_token"%%s*:%%s*"([^"]+)"')
+    if rt then
+      tail = tail + 1
+      queue[tail] = '{"refresh_token":"' .. rt .. '"}'
+    end
+  end
+end
+"""
+
+
 def _lua_str(text: str) -> str:
     return json.dumps(text)  # a JSON string literal is a valid Lua string literal for ASCII
 
@@ -279,7 +321,8 @@ def wrk_script(req: WrkRequest, load: Load) -> str:
         lines.append(f"wrk.body = {_lua_str(req.body)}")
     script = "\n".join(lines) + "\n"
     if req.bodies_file is not None:
-        script += _LUA_BODIES % (load.threads, _lua_str(str(req.bodies_file)))
+        lua = _LUA_CHAIN if req.chain_refresh else _LUA_BODIES
+        script += lua % (load.threads, _lua_str(str(req.bodies_file)))
     return script + _LUA_DONE
 
 
@@ -321,6 +364,8 @@ def run_wrk(url: str, req: WrkRequest, load: Load) -> WrkResult:
 
 
 Prepare = Callable[[Path, Mapping[str, str], Load], WrkRequest]
+#: after a measured wrk run: (numbers to keep with the round, a problem that voids it or None)
+After = Callable[[Path, Mapping[str, str]], tuple[dict[str, float], str | None]]
 
 
 @dataclass(frozen=True)
@@ -339,6 +384,11 @@ class Variant:
     target: str | None = None
     prepare: Prepare | None = None
     reference: bool = False  # shown for context (e.g. nginx), not judged against the goal
+    after: After | None = None
+    #: this variant's own goal (default: the comparison's), as a ratio to the variant labelled
+    #: `goal_of` (default: the baseline)
+    goal_ratio: float | None = None
+    goal_of: str | None = None
 
 
 @dataclass(frozen=True)
@@ -364,6 +414,10 @@ class Comparison:
     skip: str | None = None
     baseline_alone: bool = True
     setup: Callable[[Path], Mapping[str, str]] | None = None
+    #: what the ratio compares: "rps" (higher is better) or "p99" (latency: lower is better)
+    metric: str = "rps"
+    #: a measurement that is not a wrk load (e.g. memory footprint): replaces the whole run
+    measure: Callable[[Path, Load, int, bool], Sequence[ComparisonResult]] | None = None
 
 
 @dataclass
@@ -378,12 +432,23 @@ class VariantSummary:
     p99_ms: float = 0.0
     ratio: float | None = None
     bad: int = 0
+    goal_ratio: float | None = None
+    goal_of: str | None = None
+    met: bool | None = None
+    extras: list[dict[str, float]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    #: for non-wrk measurements: the value shown instead of req/s, and its unit
+    value: float | None = None
+    unit: str = ""
+    note: str = ""
 
     def summarize(self) -> None:
+        if not self.rounds:
+            return
         self.rps = statistics.median(r.rps for r in self.rounds)
         self.p50_ms = statistics.median(r.p50_ms for r in self.rounds)
         self.p99_ms = statistics.median(r.p99_ms for r in self.rounds)
-        self.bad = sum(r.bad for r in self.rounds)
+        self.bad = sum(r.bad for r in self.rounds) + len(self.problems)
 
 
 @dataclass
@@ -396,6 +461,7 @@ class ComparisonResult:
     goal_ratio: float | None
     variants: list[VariantSummary]
     skipped: str | None = None
+    metric: str = "rps"
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -430,7 +496,10 @@ def run_comparison(
         specs = [v.server for v in variants if v.server is not None]
         with _servers(specs, log_dir, env) as own:
             urls = {**{n: s.url for n, s in support.items()}, **{n: s.url for n, s in own.items()}}
-            summaries = [VariantSummary(v.label, [], v.reference) for v in variants]
+            summaries = [
+                VariantSummary(v.label, [], v.reference, goal_ratio=v.goal_ratio, goal_of=v.goal_of)
+                for v in variants
+            ]
             warm = Load(warmup, load.connections, load.threads, load.timeout)
             for v in variants:
                 run_wrk(_url_of(v, urls), _request_of(v, run_dir, urls, warm), warm)
@@ -438,12 +507,50 @@ def run_comparison(
                 for v, summary in zip(variants, summaries, strict=True):
                     req = _request_of(v, run_dir, urls, load)
                     summary.rounds.append(run_wrk(_url_of(v, urls), req, load))
+                    if v.after is not None:
+                        extra, problem = v.after(run_dir, urls)
+                        summary.extras.append(extra)
+                        if problem:
+                            summary.problems.append(problem)
     for summary in summaries:
         summary.summarize()
-    base = summaries[0].rps
-    for summary in summaries:
-        summary.ratio = summary.rps / base if base else None
-    return ComparisonResult(comp.name, comp.title, comp.goal, comp.goal_ratio, summaries, comp.skip)
+    result = ComparisonResult(comp.name, comp.title, comp.goal, comp.goal_ratio, summaries, comp.skip)
+    result.metric = comp.metric
+    judge(result)
+    return result
+
+
+def judge(result: ComparisonResult) -> None:
+    """Ratios to the baseline, and each judged candidate's goal (its own or the comparison's)."""
+    summaries = result.variants
+    if not summaries:
+        return
+    by_label = {s.label: s for s in summaries}
+    lower_better = result.metric != "rps"
+
+    def ratio(s: VariantSummary, base: VariantSummary) -> float | None:
+        if s.value is not None and base.value is not None:
+            a, b = s.value, base.value
+        elif lower_better:
+            a, b = s.p99_ms, base.p99_ms
+        else:
+            a, b = s.rps, base.rps
+        return a / b if b else None
+
+    for s in summaries:
+        if s.ratio is None:
+            s.ratio = ratio(s, summaries[0])
+    for i, s in enumerate(summaries):
+        if (i == 0 and result.metric != "bytes") or s.reference:
+            continue
+        goal = s.goal_ratio if s.goal_ratio is not None else result.goal_ratio
+        if goal is None:
+            continue
+        s.goal_ratio = goal
+        r = ratio(s, by_label[s.goal_of]) if s.goal_of in by_label else s.ratio
+        if r is None:
+            continue
+        s.met = (r <= goal if lower_better else r >= goal) and not s.problems
 
 
 def _resolve_support(env: Mapping[str, str], support: Mapping[str, Server]) -> dict[str, str]:
@@ -480,12 +587,20 @@ def format_table(results: Sequence[ComparisonResult]) -> str:
             goal = res.goal if i == 1 else ""
             if v.reference:
                 goal = "(reference)"
-            elif i >= 1 and res.goal_ratio is not None and v.ratio is not None:
-                goal += "  MET" if v.ratio >= res.goal_ratio else "  NOT MET"
+            elif v.met is not None:
+                mark = "MET" if v.met else "NOT MET"
+                sign = "<=" if res.metric != "rps" else ">="
+                against = f" x {v.goal_of}" if v.goal_of else ""
+                goal += f"  {mark} ({sign} {v.goal_ratio:g}{against})"
             note = f"  ({v.bad} errors)" if v.bad else ""
+            if v.problems:
+                note += "  [" + "; ".join(sorted(set(v.problems))) + "]"
+            if v.note:
+                note += f"  {v.note}"
+            first = f"{v.value:>9.0f}" if v.value is not None else f"{v.rps:>9.0f}"
+            lat = f"{v.p50_ms:>8.2f} {v.p99_ms:>8.2f}" if v.rounds else f"{v.unit:>17}"
             rows.append(
-                f"{res.name if i == 0 else '':<16} {v.label:<58} {v.rps:>9.0f} "
-                f"{v.p50_ms:>8.2f} {v.p99_ms:>8.2f} {ratio:>7}  {goal}{note}"
+                f"{res.name if i == 0 else '':<16} {v.label:<58} {first} {lat} {ratio:>7}  {goal}{note}"
             )
         if res.skipped:
             rows.append(f"{res.name if not res.variants else '':<16} ({res.skipped})")
@@ -508,7 +623,7 @@ def write_chart(results: Sequence[ComparisonResult], path: Path, title: str) -> 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    shown = [r for r in results if r.variants]
+    shown = [r for r in results if r.variants and all(v.rounds for v in r.variants)]
     if not shown:
         return
     heights = [0.6 + 0.45 * len(r.variants) for r in shown]
