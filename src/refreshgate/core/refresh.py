@@ -17,6 +17,7 @@ from refreshgate.config.profiles import Profile
 from refreshgate.core.context import EngineContext, TokenResponse
 from refreshgate.core.issuance import access_claims, refresh_claims, session_ttl
 from refreshgate.core.sessions import Generation, Revocation, Session, SessionRepository
+from refreshgate.core.singleflight import PENDING
 from refreshgate.core.tokens import RefreshToken, new_id
 from refreshgate.errors import InvalidClient, InvalidGrant, InvalidToken, OAuthError
 
@@ -125,8 +126,13 @@ class Refresher:
             if flight.produced:
                 return self._unseal(attempt, flight.record), "succeeded"
             return await self._replay(attempt, flight.record, current, waited=flight.waited), "grace_replayed"
-        record = await ctx.store.get(attempt.repo.keys.rotation(rt.sid, rt.gen))
-        return await self._replay(attempt, record, current, waited=False), "grace_replayed"
+        key = attempt.repo.keys.rotation(rt.sid, rt.gen)
+        record, waited = await ctx.store.get(key), False
+        if isinstance(record, dict) and record.get("state") == PENDING:
+            # the winner (maybe on another replica) advanced the generation but has not published
+            # its response yet: share it, do not mistake this caller for a thief
+            record, waited = await ctx.flight.wait(key)
+        return await self._replay(attempt, record, current, waited=waited), "grace_replayed"
 
     def _check_access_binding(self, access_token: str | None, rt: RefreshToken) -> None:
         if access_token is None:

@@ -87,6 +87,10 @@ class SingleFlight:
         record, waited = await self._await_record(key)
         return Outcome(record, False, waited)
 
+    async def wait(self, key: str) -> tuple[dict[str, Any], bool]:
+        """Wait (bounded) for a record someone else is producing; ``True`` if it was still pending."""
+        return await self._await_record(key)
+
     async def _release(self, key: str) -> None:
         with contextlib.suppress(Exception):  # the claim's TTL releases it anyway
             await self._store.delete(key)
