@@ -487,7 +487,8 @@ def run_comparison(
     """Start everything, warm each variant up, then measure rounds interleaved A B A B."""
     if comp.skip and not comp.candidates and not comp.baseline_alone:
         return ComparisonResult(comp.name, comp.title, comp.goal, comp.goal_ratio, [], comp.skip)
-    load = comp.load or load
+    if comp.load is not None:  # its own connections/threads, the mode's duration
+        load = Load(load.duration, comp.load.connections, comp.load.threads, comp.load.timeout)
     log_dir = run_dir / "logs" / comp.name
     env: dict[str, str] = dict(comp.setup(run_dir) if comp.setup else {})
     with _servers(comp.support, log_dir, env) as support:

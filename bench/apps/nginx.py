@@ -2,7 +2,7 @@
 
     python -m bench.apps.nginx --port P [--upstream http://127.0.0.1:U] [--auth-url URL]
 
-`--upstream` defaults to `$BENCH_UPSTREAM`.
+`--upstream` defaults to `$BENCH_UPSTREAM`; `--auth-url-env NAME` reads the auth URL from `$NAME`.
 
 Writes a throw-away config into a temp dir and execs nginx (so the bench's process-group
 shutdown stops it). With `--auth-url`, every request first goes through `auth_request` to that
@@ -20,7 +20,8 @@ import tempfile
 _AUTH_LOCATION = """
     location = /__auth {
       internal;
-      proxy_pass %(auth)s;
+      proxy_pass http://rg_auth%(auth_path)s;
+      proxy_method GET;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
       proxy_pass_request_body off;
@@ -52,7 +53,7 @@ http {
   uwsgi_temp_path %(dir)s/uwsgi;
   scgi_temp_path %(dir)s/scgi;
   upstream app { server %(upstream)s; keepalive 128; }
-  server {
+%(auth_upstream)s  server {
     listen 127.0.0.1:%(port)d;
 %(auth_location)s
     location / {
@@ -67,12 +68,18 @@ http {
 
 
 def render(port: int, upstream: str, auth_url: str | None, conf_dir: str) -> str:
-    """The nginx.conf text."""
+    """The nginx.conf text (the auth service behind a keep-alive upstream, as in
+    examples/nginx/refreshgate.conf: a new connection per subrequest would be measured too)."""
+    auth_host, auth_path = "", ""
+    if auth_url:
+        auth_host, _, rest = auth_url.removeprefix("http://").partition("/")
+        auth_path = "/" + rest
     return _CONF % {
+        "auth_upstream": f"  upstream rg_auth {{ server {auth_host}; keepalive 128; }}\n" if auth_url else "",
         "dir": conf_dir,
         "upstream": upstream.removeprefix("http://").rstrip("/"),
         "port": port,
-        "auth_location": _AUTH_LOCATION % {"auth": auth_url} if auth_url else "",
+        "auth_location": _AUTH_LOCATION % {"auth_path": auth_path} if auth_url else "",
         "auth_use": _AUTH_USE if auth_url else "",
     }
 
@@ -82,7 +89,10 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--upstream", default=os.environ.get("BENCH_UPSTREAM"))
     parser.add_argument("--auth-url")
+    parser.add_argument("--auth-url-env", help="take --auth-url from this environment variable")
     args = parser.parse_args()
+    if args.auth_url_env:
+        args.auth_url = os.environ[args.auth_url_env]
     if not args.upstream:
         parser.error("--upstream (or BENCH_UPSTREAM) is required")
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
