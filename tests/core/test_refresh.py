@@ -11,7 +11,7 @@ from refreshgate.clock import ManualClock
 from refreshgate.core.context import TokenResponse
 from refreshgate.core.engine import Client, Engine
 from refreshgate.core.request import RequestView
-from refreshgate.errors import AccessDenied, InvalidClient, InvalidGrant, RateLimited
+from refreshgate.errors import AccessDenied, InvalidClient, InvalidGrant, RateLimited, StoreUnavailable
 
 EngineFactory = Callable[..., Engine]
 AuditReader = Callable[..., list[dict[str, Any]]]
@@ -406,3 +406,19 @@ async def test_audit_lines_are_json_with_the_spec_fields_and_never_a_token(
         for token in secrets:
             assert token not in message
             assert token.split(".")[-1] not in message  # not even a signature or tag
+
+
+async def test_store_down_makes_refresh_and_issuance_temporarily_unavailable(
+    make_engine: EngineFactory, audit: AuditReader
+) -> None:
+    healthy = make_engine()
+    issued = await healthy.issue("alice")
+    down = make_engine(store_url="redis://127.0.0.1:6399/0")  # nothing listens there
+
+    with pytest.raises(StoreUnavailable) as info:
+        await down.refresh(rt_of(issued))
+    assert info.value.status_code == 503 and info.value.retry_after == 1
+    with pytest.raises(StoreUnavailable):
+        await down.issue("bob")
+    assert await down.ready() is False
+    assert audit("refresh.reuse_detected") == []
