@@ -24,6 +24,8 @@ __all__ = ["load_config", "parse_config"]
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 #: ``*_file`` keys under these sections name key files read by the key loader, not secrets
 _PATH_SECTIONS = ("keys", "server.tls", "audit")
+#: ... except these, which are secrets everywhere (an HS256 key's ``secret_file``)
+_SECRET_FILE_KEYS = ("secret_file",)
 
 
 def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = None) -> Config:
@@ -77,7 +79,9 @@ def _resolve(node: Any, path: str, env: Mapping[str, str], base: Path, problems:
         child = f"{path}.{key}" if path else str(key)
         resolved = _resolve(value, child, env, base, problems)
         if isinstance(key, str) and key.endswith("_file") and isinstance(resolved, str):
-            if any(path == s or path.startswith(s + ".") for s in _PATH_SECTIONS):
+            if key not in _SECRET_FILE_KEYS and any(
+                path == s or path.startswith(s + ".") for s in _PATH_SECTIONS
+            ):
                 out[key] = str((base / resolved).resolve())
                 continue
             target = key[: -len("_file")]

@@ -1,5 +1,7 @@
 """Key material, parsed once at start-up: access-token signing keys and refresh-token keys.
 
+Keys come as PEM or JWK (JSON), from files or inline values (``${VAR}`` reads the environment).
+
 The first access key signs, all verify; the first refresh key encrypts, all decrypt. Each access
 key is tied to exactly one algorithm, and a token is only ever checked with that algorithm.
 """
@@ -7,6 +9,7 @@ key is tied to exactly one algorithm, and a token is only ever checked with that
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import secrets
 from dataclasses import dataclass, field
@@ -130,9 +133,13 @@ def _load_access(config: AccessKeyConfig, path: str, problems: list[ConfigProble
                 if config.private_key_file
                 else _secret_text(config.private_key)
             )
-            return _access_from_private(config.kid, config.alg, pem)
+            return _access_from_private(config.kid, config.alg, _pem_of(pem, config.alg))
         pem = _read(config.public_key_file) if config.public_key_file else (config.public_key or "").encode()
-        verifier = jwk.construct(pem, config.alg)
+        verifier = jwk.construct(_pem_of(pem, config.alg), config.alg)
+        if not verifier.is_public():
+            # a private key where a verification key belongs: keep only its public part, so the
+            # private half can never reach the JWKS
+            verifier = verifier.public_key()
         return AccessKey(
             config.kid, config.alg, verifier=verifier, public_jwk=_public_jwk(verifier, config.kid)
         )
@@ -148,6 +155,18 @@ def _access_from_private(kid: str, alg: str, pem: bytes) -> AccessKey:
     signer = jwk.construct(pem, alg)
     verifier = signer.public_key()
     return AccessKey(kid, alg, verifier=verifier, signer=signer, public_jwk=_public_jwk(verifier, kid))
+
+
+def _pem_of(material: bytes, alg: str) -> bytes:
+    """PEM as given; an EC/RSA JWK (JSON) becomes PEM (its ``alg``, when set, must match)."""
+    if not material.lstrip().startswith(b"{"):
+        return material
+    data = json.loads(material)
+    if not isinstance(data, dict) or data.get("kty") not in ("EC", "RSA"):
+        raise ValueError("not an EC or RSA JWK")
+    if data.get("alg", alg) != alg:
+        raise ValueError("the JWK's alg does not match the configured alg")
+    return bytes(jwk.construct(data, alg).to_pem())
 
 
 def _check_key_type(alg: str, key: object) -> None:
@@ -170,17 +189,28 @@ def _load_refresh(config: RefreshKeyConfig, path: str, problems: list[ConfigProb
         text = (
             _read(config.key_file).decode().strip() if config.key_file else _secret_text(config.key).decode()
         )
+        text = _oct_jwk_value(text)
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except OSError as exc:
         problems.append(ConfigProblem(path, f"cannot read key file: {exc.strerror}"))
         return None
     except ValueError:
-        problems.append(ConfigProblem(path, "not base64url"))
+        problems.append(ConfigProblem(path, "not base64url (or an oct JWK)"))
         return None
     if len(raw) != 32:
         problems.append(ConfigProblem(path, f"must be 32 bytes (base64url), got {len(raw)}"))
         return None
     return RefreshKey(config.kid, Secret(raw))
+
+
+def _oct_jwk_value(text: str) -> str:
+    """The base64url ``k`` of a ``{"kty": "oct"}`` JWK; any other text is returned as given."""
+    if not text.startswith("{"):
+        return text
+    data = json.loads(text)
+    if not isinstance(data, dict) or data.get("kty") != "oct" or not isinstance(data.get("k"), str):
+        raise ValueError("not an oct JWK")
+    return str(data["k"]).strip()
 
 
 def _no_duplicate_kids(config: KeysConfig, problems: list[ConfigProblem]) -> None:
