@@ -21,6 +21,7 @@ NAMES = (
     "sidecar",
     "forward_auth",
     "footprint",
+    "scaling",
 )
 
 
