@@ -36,6 +36,8 @@ HOP_BY_HOP = frozenset(
 _PRINTABLE = "".join(c for c in string.printable if c not in "%\t\n\r\x0b\x0c")
 #: set again by the proxy: the upstream's Host, and forwarding information it alone knows
 _REPLACED = frozenset({b"host", b"x-forwarded-proto", b"x-forwarded-host", b"expect"})
+#: handled by ``build`` itself (merged or replaced), so an underscore spelling is a spoof
+_HANDLED = frozenset({b"x-forwarded-for", b"authorization", b"cookie"})
 #: the server in front (uvicorn) writes its own Date; the upstream's would be a duplicate
 _RESPONSE_DROPPED = HOP_BY_HOP | {b"date"}
 
@@ -58,6 +60,12 @@ class RequestHeaders:
         self._stripped_names = frozenset(name.encode() for name in names)
 
     def _dropped(self, key: bytes, extra: frozenset[bytes]) -> bool:
+        if b"_" in key:
+            # CGI/WSGI-style upstreams read ``X_Auth_Subject`` as ``X-Auth-Subject``: judge (and
+            # strip) an underscore spelling like the header it impersonates
+            key = key.replace(b"_", b"-")
+            if key in _HANDLED:
+                return True
         return (
             key in HOP_BY_HOP
             or key in _REPLACED
@@ -76,6 +84,10 @@ class RequestHeaders:
     ) -> RawHeaders:
         """The headers to send upstream for a request the core let pass."""
         extra = _connection_named(raw)
+        if any(key.lower() == b"transfer-encoding" for key, _ in raw):
+            # the server de-chunked the body: a client Content-Length beside it would make the
+            # upstream frame the body differently (request smuggling); the pool re-chunks it
+            extra |= {b"content-length"}
         authorization = refreshed_authorization(decision)
         cookies: list[bytes] = []
         host = forwarded_for = None
@@ -138,8 +150,12 @@ def header_value(text: str) -> bytes:
 
 
 def unsafe_path(path: str) -> bool:
-    """A decoded path with ``.``/``..`` segments: the upstream may resolve it to another route
-    than the one the decision matched, so such requests are refused."""
+    """A decoded path with ``.``/``..`` or empty segments or ``;`` parameters: the upstream may
+    resolve it to another route than the one the decision matched, so such requests are refused."""
     if "\\" in path or "\x00" in path:
+        return True
+    # ``//`` (merged by nginx, Apache, Tomcat) and ``;params`` (stripped by Tomcat, Jetty,
+    # Spring) also make the upstream see another path than the one the route matched
+    if "//" in path or ";" in path:
         return True
     return any(segment in (".", "..") for segment in path.split("/"))
