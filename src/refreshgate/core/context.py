@@ -20,6 +20,7 @@ from refreshgate.core.singleflight import SingleFlight
 from refreshgate.core.tokens import TokenCodec
 from refreshgate.errors import InvalidRequest
 from refreshgate.store.base import Store
+from refreshgate.store.observed import ObservedStore
 
 __all__ = ["BoundedCache", "EngineContext", "TokenResponse"]
 
@@ -96,6 +97,9 @@ class EngineContext:
 
     @classmethod
     def build(cls, config: Config, keys: KeySet, store: Store, clock: Clock) -> EngineContext:
+        metrics = Metrics()
+        # every failure of the store is counted where it happens (SPEC §9), whoever called it
+        store = ObservedStore(store, lambda operation: metrics.store_errors.labels(operation).inc())
         return cls(
             config=config,
             keys=keys,
@@ -104,7 +108,7 @@ class EngineContext:
             codec=TokenCodec(keys, config.tokens, clock),
             routes=RouteTable(config),
             audit=AuditLog(clock),
-            metrics=Metrics(),
+            metrics=metrics,
             sealer=Sealer(keys),
             flight=SingleFlight(store, clock),
             limiter=RateLimiter(store, clock),

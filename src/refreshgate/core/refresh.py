@@ -19,7 +19,7 @@ from refreshgate.core.issuance import access_claims, refresh_claims, session_ttl
 from refreshgate.core.sessions import Generation, Revocation, Session, SessionRepository
 from refreshgate.core.singleflight import PENDING
 from refreshgate.core.tokens import RefreshToken, new_id
-from refreshgate.errors import InvalidClient, InvalidGrant, InvalidToken, OAuthError
+from refreshgate.errors import InvalidClient, InvalidGrant, InvalidToken, OAuthError, RateLimited
 
 __all__ = ["Refresher", "check_limits"]
 
@@ -29,6 +29,10 @@ _DEATH = {
     "reuse": "session revoked after refresh token reuse",
     "subject": "subject revoked",
 }
+
+
+class _AuditedRefusal(InvalidGrant):
+    """An ``invalid_grant`` whose own event is already audited (reuse, grace replays spent)."""
 
 
 def check_limits(profile: Profile, session: Session, last_use: float | None, count: int, now: float) -> None:
@@ -82,6 +86,7 @@ class Refresher:
         ctx = self._ctx
         started = time.perf_counter()
         outcome, profile_name = "error", "unknown"
+        attempt: _Attempt | None = None
         try:
             attempt = self._decode(refresh_token, client, remote)
             profile_name = attempt.profile.name
@@ -89,10 +94,26 @@ class Refresher:
             return response
         except OAuthError as exc:
             outcome = exc.error
+            if not isinstance(exc, _AuditedRefusal):
+                self._audit_refusal(exc, attempt, client, remote)
             raise
         finally:
             ctx.metrics.refreshes.labels("explicit", profile_name, outcome).inc()
             ctx.metrics.refresh_latency.labels("explicit").observe(time.perf_counter() - started)
+
+    def _audit_refusal(
+        self, exc: OAuthError, attempt: _Attempt | None, client: str | None, remote: str | None
+    ) -> None:
+        rt = attempt.rt if attempt is not None else None
+        self._ctx.audit.event(
+            "refresh.rate_limited" if isinstance(exc, RateLimited) else "refresh.refused",
+            sid=rt.sid if rt else None,
+            sub=rt.sub if rt else None,
+            jti_old=rt.jti if rt else None,
+            client=client,
+            remote=remote,
+            reason=exc.description or exc.error,
+        )
 
     def _decode(self, token: str, client: str | None, remote: str | None) -> _Attempt:
         rt = self._ctx.codec.read_refresh(token)
@@ -244,7 +265,7 @@ class Refresher:
                     remote=attempt.remote,
                     reason="grace_replays exceeded",
                 )
-                raise InvalidGrant("refresh token already used")
+                raise _AuditedRefusal("refresh token already used")
         ctx.audit.event(
             "refresh.grace_replayed",
             sid=rt.sid,
@@ -270,7 +291,7 @@ class Refresher:
             remote=attempt.remote,
             reason="rotated",
         )
-        raise InvalidGrant("refresh token reuse detected")
+        raise _AuditedRefusal("refresh token reuse detected")
 
     def _unseal(self, attempt: _Attempt, record: dict[str, Any]) -> TokenResponse:
         body = self._ctx.sealer.unseal(attempt.token, str(record.get("sealed", "")))

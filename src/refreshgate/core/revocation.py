@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from refreshgate.core.context import BoundedCache, EngineContext
 from refreshgate.core.tokens import AccessToken
-from refreshgate.errors import AccessDenied, InvalidGrant, InvalidToken, StoreUnavailable
+from refreshgate.errors import AccessDenied, InvalidGrant, InvalidToken
 
 __all__ = ["Revoker"]
 
@@ -33,13 +33,10 @@ class Revoker:
         if profile is None:
             return True
         keys = self._ctx.sessions(profile).keys
-        try:
-            jti, session, subject = await self._ctx.store.get_many(
-                [keys.denied_jti(at.jti), keys.revoked(at.sid), keys.denied_subject(at.sub)]
-            )
-        except StoreUnavailable:
-            self._ctx.metrics.store_errors.labels("revocation_check").inc()
-            raise
+        # a StoreUnavailable propagates; the store itself counts it (store_errors{operation})
+        jti, session, subject = await self._ctx.store.get_many(
+            [keys.denied_jti(at.jti), keys.revoked(at.sid), keys.denied_subject(at.sub)]
+        )
         revoked = (
             jti is not None
             or session is not None

@@ -24,6 +24,7 @@ from refreshgate.errors import (
     InvalidGrant,
     InvalidToken,
     OAuthError,
+    RateLimited,
     StoreUnavailable,
     TemporarilyUnavailable,
 )
@@ -91,7 +92,7 @@ class TransparentRefresher:
             new = await self.mint(at, route.profile, remote=request.remote, route=route.pattern)
         except OAuthError as exc:
             self._ctx.audit.event(
-                "refresh.refused",
+                "refresh.rate_limited" if isinstance(exc, RateLimited) else "refresh.refused",
                 sid=at.sid,
                 sub=at.sub,
                 jti_old=at.jti,
