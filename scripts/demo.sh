@@ -6,17 +6,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PYTHON="${PYTHON:-python3}"
 VENV=.venv
 SIDECAR_PORT="${DEMO_PORT:-8080}"
 APP_PORT="${DEMO_APP_PORT:-9000}"
 BASE="http://127.0.0.1:${SIDECAR_PORT}"
 
-if [ ! -x "$VENV/bin/refreshgate" ]; then
-    echo "demo.sh: creating $VENV and installing refreshgate" >&2
-    "$PYTHON" -m venv "$VENV"
-    "$VENV/bin/python" -m pip install -q -e .
-fi
+bash scripts/venv.sh
 
 pids=()
 cleanup() {
