@@ -23,6 +23,10 @@ DEV_WARNING = (
     "refreshgate: --dev: EPHEMERAL KEYS. Every token dies with this process and cookies may be "
     "sent without Secure. Never use --dev in production."
 )
+DEV_WARNING_WITH_KEYS = (
+    "refreshgate: --dev: the configured keys are used, but cookies may be sent without Secure. "
+    "Never use --dev in production."
+)
 
 
 def build_engine(config: Config, *, dev: bool = False, clock: Clock | None = None) -> Engine:
@@ -31,6 +35,8 @@ def build_engine(config: Config, *, dev: bool = False, clock: Clock | None = Non
     if dev and not (config.keys.access or config.keys.refresh):
         print(DEV_WARNING, file=sys.stderr, flush=True)
         return Engine.development(config, clock=clock)
+    if dev:
+        print(DEV_WARNING_WITH_KEYS, file=sys.stderr, flush=True)
     return Engine(config, clock=clock)
 
 
