@@ -23,7 +23,7 @@ from bench.harness import (
     write_results,
 )
 
-QUICK = {"duration": 2.0, "rounds": 2, "warmup": 1.0}
+QUICK = {"duration": 1.0, "rounds": 2, "warmup": 1.0}
 FULL = {"duration": 8.0, "rounds": 3, "warmup": 2.0}
 
 
@@ -57,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         comp = comparisons.load(name)
         print(f"bench: {comp.name} ...", file=sys.stderr, flush=True)
+        t0 = time.monotonic()
         try:
             if comp.measure is not None and not comp.skip:
                 results.extend(comp.measure(run_dir, load, rounds, args.quick))
@@ -66,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
             failed += 1
             print(f"bench: {comp.name} FAILED: {exc}", file=sys.stderr)
             results.append(ComparisonResult(comp.name, comp.title, comp.goal, None, [], str(exc)))
+        print(f"bench: {comp.name} took {time.monotonic() - t0:.1f} s", file=sys.stderr, flush=True)
     meta = {
         **machine_meta(),
         "title": f"refreshgate bench ({'quick' if args.quick else 'full'})",
