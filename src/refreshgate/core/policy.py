@@ -13,11 +13,72 @@ from refreshgate.config.profiles import Profile, resolve_profiles
 __all__ = ["Route", "RouteTable", "compile_glob"]
 
 
-def compile_glob(pattern: str) -> re.Pattern[str]:
+class _LinearGlob:
+    """A glob with several ``**``, matched by NFA simulation: O(len(path) * len(pattern)).
+
+    As a regex (``.*a.*b.*c``) it would backtrack polynomially on an attacker-chosen path.
+    """
+
+    __slots__ = ("_tokens",)
+
+    def __init__(self, pattern: str) -> None:
+        tokens, i = [], 0
+        while i < len(pattern):
+            if pattern.startswith("/**", i) and i + 3 == len(pattern):
+                tokens.append("/**")
+                i += 3
+            elif pattern.startswith("**", i):
+                tokens.append("**")
+                i += 2
+            else:
+                tokens.append(pattern[i])
+                i += 1
+        self._tokens = tuple(tokens)
+
+    def _closure(self, states: set[int]) -> set[int]:
+        todo, seen = list(states), set(states)
+        while todo:
+            state = todo.pop()
+            skips = 0 <= state < len(self._tokens) and self._tokens[state] in ("*", "**", "/**")
+            if skips and state + 1 not in seen:
+                seen.add(state + 1)
+                todo.append(state + 1)
+        return seen
+
+    def match(self, path: str) -> bool:
+        tokens, end, inside_tail = self._tokens, len(self._tokens), -1
+        states = self._closure({0})
+        for char in path:
+            following: set[int] = set()
+            for state in states:
+                token = tokens[state] if 0 <= state < end else ""
+                if state == inside_tail or token == "**":
+                    following.add(state)
+                elif token == "/**":
+                    if char == "/":
+                        following.add(inside_tail)
+                elif token == "*":
+                    if char != "/":
+                        following.add(state)
+                elif token == "?":
+                    if char != "/":
+                        following.add(state + 1)
+                elif token == char:
+                    following.add(state + 1)
+            if not following:
+                return False
+            states = self._closure(following)
+        return end in states or inside_tail in states
+
+
+def compile_glob(pattern: str) -> re.Pattern[str] | _LinearGlob:
     """``*`` matches within a segment, ``**`` spans segments, ``?`` one character.
 
-    ``/api/**`` matches ``/api`` itself as well as everything below it.
+    ``/api/**`` matches ``/api`` itself as well as everything below it. A pattern with more than
+    one spanning ``**`` gets a linear-time matcher instead of a (backtracking) regex.
     """
+    if pattern.removesuffix("/**").count("**") > 1:
+        return _LinearGlob(pattern)
     out, i = [], 0
     while i < len(pattern):
         if pattern.startswith("/**", i) and i + 3 == len(pattern):
