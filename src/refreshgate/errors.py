@@ -209,4 +209,6 @@ class StoreUnavailable(TemporarilyUnavailable):
 
 
 def _quote(text: str) -> str:
+    # a header value: printable ASCII only, so no line can be ended and the server can encode it
+    text = "".join(ch if " " <= ch <= "~" else "?" for ch in text)
     return text.replace("\\", "\\\\").replace('"', "'")

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from urllib.parse import quote
 
 __all__ = ["pkce_challenge", "safe_return_to", "state_for"]
+
+#: printable ASCII but the space: kept as is in a return address (``%`` too: already encoded)
+_HEADER_SAFE = "".join(chr(c) for c in range(0x21, 0x7F))
 
 
 def state_for(secret: str) -> str:
@@ -19,7 +23,8 @@ def safe_return_to(value: str | None, default: str = "/") -> str:
         return default
     if any(ch in value for ch in "\\\r\n\t\x00"):
         return default
-    return value
+    # it becomes a Location header: anything but printable ASCII is percent-encoded (UTF-8)
+    return quote(value, safe=_HEADER_SAFE)
 
 
 def pkce_challenge(verifier: str) -> str:
