@@ -44,6 +44,7 @@ def nginx_conf(tmp: Path, port: int, refreshgate: str, upstream: str) -> Path:
     example = example.replace("127.0.0.1:8000", f"127.0.0.1:{port}")
     example = example.replace("127.0.0.1:8080", refreshgate.removeprefix("http://"))
     example = example.replace("127.0.0.1:9000", upstream.removeprefix("http://"))
+    example = example.replace("/var/cache/nginx/refreshgate", f"{tmp}/auth_cache")
     (tmp / "refreshgate.conf").write_text(example)
     temp = "\n".join(
         f"  {kind}_temp_path {tmp}/{kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")

@@ -67,7 +67,7 @@ async def test_forward_auth_redirects_a_browser_to_login_at_the_cap(make_env: An
             "GET",
             "/jwt/auth",
             headers={
-                "x-original-uri": "/portal/a?b=1",
+                "x-forwarded-uri": "/portal/a?b=1",
                 "cookie": f"TIM_TARA_JWT={logged.access_token}",
                 "accept": "text/html",
             },

@@ -73,6 +73,7 @@ class TokenApi:
         api = engine.config.api
         self.prefix = api.prefix
         self.max_body = api.max_body_bytes
+        self.auth_path = f"{api.prefix}/auth"
         self._routes = {
             f"{api.prefix}/token": ("POST", self._token),
             f"{api.prefix}/refresh": ("POST", self._refresh),
@@ -80,7 +81,7 @@ class TokenApi:
             f"{api.prefix}/revoke/subject": ("POST", self._revoke_subject),
             f"{api.prefix}/keys/public": ("GET", self._jwks),
             "/.well-known/jwks.json": ("GET", self._jwks),
-            f"{api.prefix}/auth": ("GET", self._forward_auth),
+            self.auth_path: ("GET", self._forward_auth),
             "/healthz": ("GET", self._healthz),
             "/readyz": ("GET", self._readyz),
             "/metrics": ("GET", self._metrics),

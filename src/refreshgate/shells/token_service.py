@@ -6,8 +6,9 @@ import logging
 
 from refreshgate.core.api import ApiResponse, TokenApi
 from refreshgate.core.engine import Engine
+from refreshgate.core.forward_auth import FORWARD_AUTH_HEADERS, forward_auth_headers
 from refreshgate.errors import NotFound, OAuthError
-from refreshgate.shells.asgi_io import Receive, Scope, Send, api_request, send_api_response
+from refreshgate.shells.asgi_io import Receive, Scope, Send, api_request, remote_of, send_api_response
 
 __all__ = ["TokenServiceApp", "serve_api"]
 
@@ -18,6 +19,12 @@ async def serve_api(
     api: TokenApi, scope: Scope, receive: Receive, send: Send, extra: list[tuple[str, str]] | None = None
 ) -> None:
     """Answer one endpoint request; bad input is a 4xx, an unexpected failure a logged 500."""
+    if (
+        scope["method"] == "GET"
+        and scope["path"] == api.auth_path
+        and await _forward_auth(api, scope, send, extra)
+    ):
+        return
     try:
         request = await api_request(scope, receive, api.max_body)
         response = await api.handle(request)
@@ -27,6 +34,35 @@ async def serve_api(
         log.exception("refreshgate: unexpected error on %s %s", scope["method"], scope["path"])
         response = ApiResponse.json({"error": "server_error", "error_description": "internal error"}, 500)
     await send_api_response(send, response, extra)
+
+
+_FORWARD_AUTH_RAW = {name.encode(): name for name in FORWARD_AUTH_HEADERS}
+
+
+async def _forward_auth(api: TokenApi, scope: Scope, send: Send, extra: list[tuple[str, str]] | None) -> bool:
+    """``GET /jwt/auth`` without a body, the lean way (it is on every request behind a proxy): the
+    few headers it reads straight from the scope, no body read, no endpoint dispatch. ``False``
+    when the request has a body: the generic path answers it then."""
+    headers: dict[str, str] = {}
+    for key, value in scope["headers"]:
+        name = _FORWARD_AUTH_RAW.get(key)
+        if name is not None:
+            text = value.decode("latin-1")
+            if name not in headers:
+                headers[name] = text
+            elif name == "cookie":
+                headers[name] = f"{headers[name]}; {text}"
+        elif (key == b"content-length" and value != b"0") or key == b"transfer-encoding":
+            return False
+    try:
+        response = await forward_auth_headers(api.engine, headers, remote_of(scope))
+    except OAuthError as exc:
+        response = ApiResponse.error(exc)
+    except Exception:
+        log.exception("refreshgate: unexpected error on GET %s", scope["path"])
+        response = ApiResponse.json({"error": "server_error", "error_description": "internal error"}, 500)
+    await send_api_response(send, response, extra)
+    return True
 
 
 class TokenServiceApp:
