@@ -79,6 +79,20 @@ class TokenResponse:
         return f"TokenResponse(session_id={self.session_id!r}, expires_in={self.expires_in})"
 
 
+def claim_ttl(config: Config) -> float:
+    """How long a rotation/mint claim holds: longer than the slowest winner can take.
+
+    A claim that expired under a still-working winner would let a second replica mint for the
+    same generation, so the budget covers the store round trips and, with a refreshing login
+    provider, its bounded retries (three attempts at connect + read timeout, plus backoff).
+    """
+    budget = 30.0
+    tara = config.tara
+    if tara is not None and tara.provider_refresh:
+        budget += 3 * (tara.connect_timeout + tara.read_timeout) + 4 * tara.refresh_retry_backoff
+    return budget
+
+
 @dataclass
 class EngineContext:
     """Config, keys, store, clock and the helpers built on them."""
@@ -110,7 +124,7 @@ class EngineContext:
             audit=AuditLog(clock),
             metrics=metrics,
             sealer=Sealer(keys),
-            flight=SingleFlight(store, clock),
+            flight=SingleFlight(store, clock, claim_ttl=claim_ttl(config)),
             limiter=RateLimiter(store, clock),
         )
 

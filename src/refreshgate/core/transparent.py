@@ -36,6 +36,25 @@ __all__ = ["ProviderHook", "TransparentRefresher"]
 ProviderHook = Callable[[Session, SessionRepository], Awaitable[Session]]
 
 _PASS = Decision("pass")
+#: rejection reasons used as metric labels (anything else is counted under its error code)
+_METRIC_REASONS = frozenset(
+    {
+        "missing",
+        "expired",
+        "revoked",
+        "signature",
+        "kid",
+        "alg",
+        "typ",
+        "iss",
+        "aud",
+        "nbf",
+        "claims",
+        "profile",
+        "refresh_refused",
+        "seal",
+    }
+)
 
 
 class TransparentRefresher:
@@ -136,7 +155,8 @@ class TransparentRefresher:
                 outcome = "shared"
                 return cached, RefreshedAccess(cached.token, max(int(cached.exp - ctx.clock.now()), 0))
             repo = ctx.sessions(profile)
-            keep_for = max(at.exp - ctx.clock.now(), 0) + profile.grace_period
+            # as long as the old token can still be presented (its exp + grace + skew)
+            keep_for = max(at.exp - ctx.clock.now(), 0) + profile.grace_period + self._skew
             flight = await ctx.flight.run(
                 repo.keys.mint(at.jti),
                 lambda: self._mint(at, profile, repo, remote, route),
@@ -218,7 +238,8 @@ class TransparentRefresher:
         return at
 
     def _reject(self, request: RequestView, route: Route, error: OAuthError) -> Decision:
-        self._ctx.metrics.rejected.labels(getattr(error, "reason", error.error) or error.error).inc()
+        reason = getattr(error, "reason", "")
+        self._ctx.metrics.rejected.labels(reason if reason in _METRIC_REASONS else error.error).inc()
         login = route.profile.login_url
         if login and isinstance(error, InvalidToken):
             if request.wants_html:
