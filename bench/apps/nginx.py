@@ -28,7 +28,17 @@ _AUTH_LOCATION = """
       proxy_set_header Content-Length "";
       proxy_set_header X-Original-Method $request_method;
       proxy_set_header X-Original-URI $request_uri;
-    }
+%(auth_cache)s    }
+"""
+
+# examples/nginx/refreshgate.conf's decision micro-cache: 200s only (refreshgate sends
+# X-Accel-Expires: 1 on 200), 1 s, keyed by the token + method + URI
+_AUTH_CACHE = """      proxy_cache rg_auth_cache;
+      proxy_cache_key "$http_authorization|$http_cookie|$request_method|$request_uri";
+      proxy_cache_valid 200 1s;
+"""
+_AUTH_CACHE_PATH = """  proxy_cache_path %(dir)s/auth-cache levels=1:2 keys_zone=rg_auth_cache:10m
+                   max_size=64m inactive=10s use_temp_path=off;
 """
 
 _AUTH_USE = """
@@ -67,7 +77,7 @@ http {
 """
 
 
-def render(port: int, upstream: str, auth_url: str | None, conf_dir: str) -> str:
+def render(port: int, upstream: str, auth_url: str | None, conf_dir: str, auth_cache: bool = False) -> str:
     """The nginx.conf text (the auth service behind a keep-alive upstream, as in
     examples/nginx/refreshgate.conf: a new connection per subrequest would be measured too)."""
     auth_host, auth_path = "", ""
@@ -75,11 +85,17 @@ def render(port: int, upstream: str, auth_url: str | None, conf_dir: str) -> str
         auth_host, _, rest = auth_url.removeprefix("http://").partition("/")
         auth_path = "/" + rest
     return _CONF % {
-        "auth_upstream": f"  upstream rg_auth {{ server {auth_host}; keepalive 128; }}\n" if auth_url else "",
+        "auth_upstream": (
+            f"  upstream rg_auth {{ server {auth_host}; keepalive 128; }}\n" if auth_url else ""
+        )
+        + (_AUTH_CACHE_PATH % {"dir": conf_dir} if auth_url and auth_cache else ""),
         "dir": conf_dir,
         "upstream": upstream.removeprefix("http://").rstrip("/"),
         "port": port,
-        "auth_location": _AUTH_LOCATION % {"auth_path": auth_path} if auth_url else "",
+        "auth_location": _AUTH_LOCATION
+        % {"auth_path": auth_path, "auth_cache": _AUTH_CACHE if auth_cache else ""}
+        if auth_url
+        else "",
         "auth_use": _AUTH_USE if auth_url else "",
     }
 
@@ -90,6 +106,7 @@ def main() -> None:
     parser.add_argument("--upstream", default=os.environ.get("BENCH_UPSTREAM"))
     parser.add_argument("--auth-url")
     parser.add_argument("--auth-url-env", help="take --auth-url from this environment variable")
+    parser.add_argument("--auth-cache", action="store_true", help="the example's 1 s decision micro-cache")
     args = parser.parse_args()
     if args.auth_url_env:
         args.auth_url = os.environ[args.auth_url_env]
@@ -99,7 +116,7 @@ def main() -> None:
     conf_dir = tempfile.mkdtemp(prefix="bench-nginx-")
     conf = os.path.join(conf_dir, "nginx.conf")
     with open(conf, "w") as fh:
-        fh.write(render(args.port, args.upstream, args.auth_url, conf_dir))
+        fh.write(render(args.port, args.upstream, args.auth_url, conf_dir, args.auth_cache))
     os.execv(nginx, [nginx, "-c", conf, "-p", conf_dir])
 
 
