@@ -9,6 +9,8 @@ refresh as the sidecar. The answer:
   ``X-Refreshed-Access-Token``/``X-Refreshed-Expires-In`` (header routes) or ``Set-Cookie``
   (cookie routes), plus ``X-Forwarded-Access-Token`` for the proxy to send upstream.
 - **401** — refused: the RFC 6750 JSON error and ``WWW-Authenticate``.
+- **403** — the original path (percent-decoded) has ``.``/``..``/empty segments or ``;``
+  parameters: the upstream could resolve it to another route than the one decided on.
 - **login redirect** (a browser, ``Accept: text/html``, on a route with a ``login_url``):
 
   - *nginx* — **the request carries** ``X-Original-URI`` (nginx's ``auth_request`` convention):
@@ -33,10 +35,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from refreshgate.core.request import Decision, RequestView
-from refreshgate.core.rewrite import response_headers
+from refreshgate.core.rewrite import header_value, response_headers, unsafe_path
+from refreshgate.errors import AccessDenied
 
 if TYPE_CHECKING:
     from refreshgate.config.model import CookieConfig
@@ -69,9 +72,13 @@ def original_view(headers: Mapping[str, str], remote: str | None) -> tuple[Reque
     nginx_uri = headers.get("x-original-uri")
     method = headers.get("x-original-method") or headers.get("x-forwarded-method") or "GET"
     uri = nginx_uri or headers.get("x-forwarded-uri") or "/"
-    parts = urlsplit(uri)
+    # a request target, not a URL: "//api/me" is a path (urlsplit would read "api" as a host)
+    target, _, query = uri.partition("#")[0].partition("?")
+    if target.startswith(("http://", "https://")):
+        target = urlsplit(target).path  # absolute-form
+    # the proxy sends the raw URI; routes match the decoded path, as the upstream will see it
     view = RequestView(
-        method=method.upper(), path=parts.path or "/", query=parts.query,
+        method=method.upper(), path=unquote(target) or "/", query=query,
         authorization=headers.get("authorization"), cookie=headers.get("cookie"),
         accept=headers.get("accept"), remote=remote,
     )  # fmt: skip
@@ -94,7 +101,10 @@ def answer(decision: Decision, cookies: CookieConfig, *, nginx: bool) -> ApiResp
     out = [("x-accel-expires", str(DECISION_CACHE_SECONDS))] if nginx else []
     out.append(("cache-control", "no-store"))
     if decision.token is not None:
-        out += [("x-auth-subject", decision.token.sub), ("x-auth-session", decision.token.sid)]
+        out += [
+            ("x-auth-subject", header_value(decision.token.sub).decode("ascii")),
+            ("x-auth-session", header_value(decision.token.sid).decode("ascii")),
+        ]
     out += response_headers(decision, cookies)
     if decision.refreshed is not None:
         # for the proxy to pass upstream in place of the old token
@@ -105,7 +115,12 @@ def answer(decision: Decision, cookies: CookieConfig, *, nginx: bool) -> ApiResp
 async def forward_auth_headers(engine: Engine, headers: Mapping[str, str], remote: str | None) -> ApiResponse:
     """Decide the original request described by ``headers`` (only :data:`FORWARD_AUTH_HEADERS`
     are read) and answer it: the lean entry for shells that skip the generic endpoint dispatch."""
+    from refreshgate.core.api import ApiResponse
+
     view, nginx = original_view(headers, remote)
+    if unsafe_path(view.path):
+        # 403, not 400: nginx's auth_request passes 401 and 403 on and turns anything else into 500
+        return ApiResponse.error(AccessDenied("path not allowed: dot, empty or ;parameter segments"))
     decision = await engine.decide(view)
     return answer(decision, engine.config.cookies, nginx=nginx)
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import string
+from urllib.parse import quote
+
 from refreshgate.config.model import CookieConfig
 from refreshgate.core.request import Decision
 
@@ -10,11 +13,13 @@ __all__ = [
     "IDENTITY_HEADER_PREFIXES",
     "REFRESHED_EXPIRES_HEADER",
     "REFRESHED_TOKEN_HEADER",
+    "header_value",
     "is_identity_header",
     "refreshed_authorization",
     "refreshed_cookie_header",
     "response_headers",
     "set_cookie",
+    "unsafe_path",
 ]
 
 REFRESHED_TOKEN_HEADER = "x-refreshed-access-token"
@@ -86,3 +91,26 @@ def refreshed_cookie_header(decision: Decision, cookie_header: str | None) -> st
     if not replaced:
         parts.append(f"{name}={token}")
     return "; ".join(parts)
+
+
+_PRINTABLE = "".join(c for c in string.printable if c not in "%\t\n\r\x0b\x0c")
+
+
+def header_value(text: str) -> bytes:
+    """``text`` as a header value: printable ASCII as is, anything else percent-encoded (UTF-8),
+    so a subject can never end the header line and inject another header."""
+    if text.isascii() and text.isprintable():
+        return text.encode("ascii")
+    return quote(text, safe=_PRINTABLE).encode("ascii")
+
+
+def unsafe_path(path: str) -> bool:
+    """A decoded path with ``.``/``..`` or empty segments or ``;`` parameters: the upstream may
+    resolve it to another route than the one the decision matched, so such requests are refused."""
+    if "\\" in path or "\x00" in path:
+        return True
+    # ``//`` (merged by nginx, Apache, Tomcat) and ``;params`` (stripped by Tomcat, Jetty,
+    # Spring) also make the upstream see another path than the one the route matched
+    if "//" in path or ";" in path:
+        return True
+    return any(segment in (".", "..") for segment in path.split("/"))

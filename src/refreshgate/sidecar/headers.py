@@ -8,13 +8,17 @@ stay as they are; the core's refreshed-token headers are added.
 
 from __future__ import annotations
 
-import string
 from collections.abc import Iterable
-from urllib.parse import quote
 
 from refreshgate.config.model import UpstreamConfig
 from refreshgate.core.request import Decision
-from refreshgate.core.rewrite import is_identity_header, refreshed_authorization, refreshed_cookie_header
+from refreshgate.core.rewrite import (
+    header_value,
+    is_identity_header,
+    refreshed_authorization,
+    refreshed_cookie_header,
+    unsafe_path,
+)
 
 __all__ = ["RequestHeaders", "header_value", "response_headers_of", "unsafe_path"]
 
@@ -33,7 +37,6 @@ HOP_BY_HOP = frozenset(
         b"upgrade",
     }
 )
-_PRINTABLE = "".join(c for c in string.printable if c not in "%\t\n\r\x0b\x0c")
 #: set again by the proxy: the upstream's Host, and forwarding information it alone knows
 _REPLACED = frozenset({b"host", b"x-forwarded-proto", b"x-forwarded-host", b"expect"})
 #: handled by ``build`` itself (merged or replaced), so an underscore spelling is a spoof
@@ -139,23 +142,3 @@ def response_headers_of(raw: Iterable[tuple[bytes, bytes]]) -> RawHeaders:
         for key, value in pairs
         if (lower := key.lower()) not in _RESPONSE_DROPPED and lower not in extra
     ]
-
-
-def header_value(text: str) -> bytes:
-    """``text`` as a header value: printable ASCII as is, anything else percent-encoded (UTF-8),
-    so a subject can never end the header line and inject another header."""
-    if text.isascii() and text.isprintable():
-        return text.encode("ascii")
-    return quote(text, safe=_PRINTABLE).encode("ascii")
-
-
-def unsafe_path(path: str) -> bool:
-    """A decoded path with ``.``/``..`` or empty segments or ``;`` parameters: the upstream may
-    resolve it to another route than the one the decision matched, so such requests are refused."""
-    if "\\" in path or "\x00" in path:
-        return True
-    # ``//`` (merged by nginx, Apache, Tomcat) and ``;params`` (stripped by Tomcat, Jetty,
-    # Spring) also make the upstream see another path than the one the route matched
-    if "//" in path or ";" in path:
-        return True
-    return any(segment in (".", "..") for segment in path.split("/"))
