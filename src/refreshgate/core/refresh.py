@@ -65,6 +65,14 @@ class _Attempt:
     client: str | None
     remote: str | None
 
+    def audit(self, ctx: EngineContext, event: str, **fields: Any) -> None:
+        """An audit event about this attempt (the client is the bound one if none authenticated)."""
+        rt = self.rt
+        ctx.audit.event(
+            event, sid=rt.sid, sub=rt.sub, jti_old=rt.jti, client=self.client or rt.client,
+            remote=self.remote, **fields,
+        )  # fmt: skip
+
 
 class Refresher:
     """Exchanges refresh tokens for new tokens."""
@@ -104,16 +112,12 @@ class Refresher:
     def _audit_refusal(
         self, exc: OAuthError, attempt: _Attempt | None, client: str | None, remote: str | None
     ) -> None:
-        rt = attempt.rt if attempt is not None else None
-        self._ctx.audit.event(
-            "refresh.rate_limited" if isinstance(exc, RateLimited) else "refresh.refused",
-            sid=rt.sid if rt else None,
-            sub=rt.sub if rt else None,
-            jti_old=rt.jti if rt else None,
-            client=client,
-            remote=remote,
-            reason=exc.description or exc.error,
-        )
+        event = "refresh.rate_limited" if isinstance(exc, RateLimited) else "refresh.refused"
+        reason = exc.description or exc.error
+        if attempt is not None:
+            attempt.audit(self._ctx, event, reason=reason)
+        else:
+            self._ctx.audit.event(event, client=client, remote=remote, reason=reason)
 
     def _decode(self, token: str, client: str | None, remote: str | None) -> _Attempt:
         rt = self._ctx.codec.read_refresh(token)
@@ -193,16 +197,7 @@ class Refresher:
         ttl = session_ttl(profile, session, rt_exp, now)
         await attempt.repo.advance(rt.sid, Generation(rt.gen + 1, rt_jti, now), ttl)
         await attempt.repo.touch(rt.sid, now, ttl)
-        ctx.audit.event(
-            "refresh.succeeded",
-            sid=rt.sid,
-            sub=rt.sub,
-            jti_old=rt.jti,
-            jti_new=at_jti,
-            client=attempt.client,
-            remote=attempt.remote,
-            profile=profile.name,
-        )
+        attempt.audit(ctx, "refresh.succeeded", jti_new=at_jti, profile=profile.name)
         sealed = ctx.sealer.seal(attempt.token, {**response.to_json(), "jti": at_jti})
         return {
             "state": "done",
@@ -224,16 +219,7 @@ class Refresher:
         at_exp = _cap(now + profile.access_ttl, session.ends_at)
         token = ctx.codec.mint_access(access_claims(session, jti=at_jti, now=now, exp=at_exp))
         await attempt.repo.touch(rt.sid, now, session_ttl(profile, session, rt.exp, now))
-        ctx.audit.event(
-            "refresh.succeeded",
-            sid=rt.sid,
-            sub=rt.sub,
-            jti_old=rt.jti,
-            jti_new=at_jti,
-            client=attempt.client,
-            remote=attempt.remote,
-            profile=profile.name,
-        )
+        attempt.audit(ctx, "refresh.succeeded", jti_new=at_jti, profile=profile.name)
         return TokenResponse(token, int(at_exp - now), session.sid, attempt.token, int(rt.exp - now), at_jti)
 
     async def _replay(
@@ -256,25 +242,9 @@ class Refresher:
                 attempt.repo.keys.replays(rt.sid, rt.gen), profile.grace_period + 60
             )
             if replays > profile.grace_replays:
-                ctx.audit.event(
-                    "refresh.refused",
-                    sid=rt.sid,
-                    sub=rt.sub,
-                    jti_old=rt.jti,
-                    client=attempt.client,
-                    remote=attempt.remote,
-                    reason="grace_replays exceeded",
-                )
+                attempt.audit(ctx, "refresh.refused", reason="grace_replays exceeded")
                 raise _AuditedRefusal("refresh token already used")
-        ctx.audit.event(
-            "refresh.grace_replayed",
-            sid=rt.sid,
-            sub=rt.sub,
-            jti_old=rt.jti,
-            jti_new=record.get("jti_new"),
-            client=attempt.client,
-            remote=attempt.remote,
-        )
+        attempt.audit(ctx, "refresh.grace_replayed", jti_new=record.get("jti_new"))
         return self._unseal(attempt, record)
 
     async def _reuse_detected(self, attempt: _Attempt, now: float) -> None:
@@ -282,15 +252,7 @@ class Refresher:
         if profile.reuse_detection == "revoke_session":
             await attempt.repo.revoke(rt.sid, "reuse", now, profile.refresh_ttl + profile.grace_period)
             ctx.audit.event("session.revoked", sid=rt.sid, sub=rt.sub, reason="refresh token reuse")
-        ctx.audit.event(
-            "refresh.reuse_detected",
-            sid=rt.sid,
-            sub=rt.sub,
-            jti_old=rt.jti,
-            client=attempt.client,
-            remote=attempt.remote,
-            reason="rotated",
-        )
+        attempt.audit(ctx, "refresh.reuse_detected", reason="rotated")
         raise _AuditedRefusal("refresh token reuse detected")
 
     def _unseal(self, attempt: _Attempt, record: dict[str, Any]) -> TokenResponse:

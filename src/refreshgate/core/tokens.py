@@ -48,11 +48,9 @@ def new_id() -> str:
     return secrets.token_urlsafe(16)
 
 
-@dataclass(frozen=True)
-class AccessToken:
-    """A verified access token: its claims and the string it came from."""
+class _SessionClaims:
+    """Accessors for the claims both token kinds carry (``claims`` is set by the subclass)."""
 
-    token: str = field(repr=False)  # a bearer credential: never in logs
     claims: Mapping[str, Any]
 
     @property
@@ -86,39 +84,22 @@ class AccessToken:
 
 
 @dataclass(frozen=True)
-class RefreshToken:
+class AccessToken(_SessionClaims):
+    """A verified access token: its claims and the string it came from."""
+
+    token: str = field(repr=False)  # a bearer credential: never in logs
+    claims: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class RefreshToken(_SessionClaims):
     """A decrypted refresh token's claims."""
 
     claims: Mapping[str, Any]
 
     @property
-    def jti(self) -> str:
-        return str(self.claims["jti"])
-
-    @property
-    def sid(self) -> str:
-        return str(self.claims["sid"])
-
-    @property
-    def sub(self) -> str:
-        return str(self.claims["sub"])
-
-    @property
     def gen(self) -> int:
         return int(self.claims["gen"])
-
-    @property
-    def exp(self) -> int:
-        return int(self.claims["exp"])
-
-    @property
-    def profile(self) -> str:
-        return str(self.claims["prf"])
-
-    @property
-    def client(self) -> str | None:
-        cid = self.claims.get("cid")
-        return None if cid is None else str(cid)
 
 
 class TokenCodec:
