@@ -608,12 +608,43 @@ def format_table(results: Sequence[ComparisonResult]) -> str:
     return "\n".join(rows)
 
 
+def format_markdown(results: Sequence[ComparisonResult]) -> str:
+    """The same table in Markdown (for bench/README.md)."""
+    rows = [
+        "| comparison | variant | req/s | p50 ms | p99 ms | ratio | goal |",
+        "| --- | --- | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for res in results:
+        if not res.variants:
+            rows.append(f"| {res.name} | ({res.skipped}) | | | | | |")
+            continue
+        for i, v in enumerate(res.variants):
+            ratio = f"{v.ratio:.3f}" if v.ratio is not None else "-"
+            goal = "(reference)" if v.reference else ""
+            if v.met is not None:
+                sign = "<=" if res.metric != "rps" else ">="
+                against = f" x {v.goal_of}" if v.goal_of else ""
+                goal = f"{'**MET**' if v.met else '**NOT MET**'} ({sign} {v.goal_ratio:g}{against})"
+            if v.problems:
+                goal += " " + "; ".join(sorted(set(v.problems)))
+            elif v.bad:
+                goal += f" ({v.bad} errors)"
+            if v.rounds:
+                nums = f"{v.rps:,.0f} | {v.p50_ms:.2f} | {v.p99_ms:.2f}"
+            else:
+                nums = f"{v.value:,.0f} {v.unit} | | "
+            label = v.label + (f" — {v.note}" if v.note else "")
+            rows.append(f"| {res.name if i == 0 else ''} | {label} | {nums} | {ratio} | {goal} |")
+    return "\n".join(rows)
+
+
 def write_results(results: Sequence[ComparisonResult], run_dir: Path, meta: Mapping[str, Any]) -> None:
     """results.json (raw rounds included), table.txt and chart.png in `run_dir`."""
     run_dir.mkdir(parents=True, exist_ok=True)
     payload = {"meta": dict(meta), "comparisons": [r.to_json() for r in results]}
     (run_dir / "results.json").write_text(json.dumps(payload, indent=2))
     (run_dir / "table.txt").write_text(format_table(results) + "\n")
+    (run_dir / "table.md").write_text(format_markdown(results) + "\n")
     write_chart(results, run_dir / "chart.png", str(meta.get("title", "refreshgate bench")))
 
 
