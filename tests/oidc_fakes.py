@@ -1,14 +1,20 @@
-"""Fakes for the provider tests: TARA.md fixture claims, RSA signing keys, a respx provider."""
+"""Fakes shared by tests/providers and tests/tara.
+
+TARA.md fixture claims, RSA signing keys, a respx-mocked provider, and the fixtures both folders'
+conftest.py import (fixtures ``key``, ``other_key``, ``router``).
+"""
 
 from __future__ import annotations
 
 import base64
 import copy
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import pytest
 import respx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -200,3 +206,26 @@ def claims_like(base: dict[str, Any], **changes: Any) -> dict[str, Any]:
         else:
             claims[name] = value
     return claims
+
+
+# -- fixtures, imported by tests/providers/conftest.py and tests/tara/conftest.py --------------------
+# (registered under ``name=``, so that a fixture argument ``key`` does not shadow an import)
+
+
+@pytest.fixture(scope="session", name="key")
+def key_fixture() -> SigningKey:
+    """The provider's current signing key (TARA.md's kid)."""
+    return make_key(KID)
+
+
+@pytest.fixture(scope="session", name="other_key")
+def other_key_fixture() -> SigningKey:
+    """A second key: rotation target, or an attacker's key."""
+    return make_key("2e6c8d11-rotated")
+
+
+@pytest.fixture(name="router")
+def router_fixture() -> Iterator[respx.MockRouter]:
+    """respx router; anything unmocked fails instead of touching the network."""
+    with respx.mock(assert_all_called=False, assert_all_mocked=True) as mock:
+        yield mock

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from middleware_kit import (
     tampered,
 )
 
+from loopback_procs import free_port
 from refreshgate.asgi import RefreshMiddleware
 from refreshgate.clock import ManualClock
 from refreshgate.core.engine import Engine
@@ -157,12 +157,6 @@ async def test_storm_of_50_requests_with_one_near_expiry_token_mints_once(
 # -- faults ----------------------------------------------------------------------------------------
 
 
-def _dead_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.mark.redis
 async def test_store_down_valid_tokens_pass_nothing_refreshed_never_500(
     keys: KeySet, clock: ManualClock
@@ -171,7 +165,7 @@ async def test_store_down_valid_tokens_pass_nothing_refreshed_never_500(
     fresh = await issuer.issue("alice")
     clock.advance(NEAR)
     due = await issuer.issue("bob", access_ttl=200)
-    store = {"url": f"redis://127.0.0.1:{_dead_port()}/5", "timeout": 0.3}
+    store = {"url": f"redis://127.0.0.1:{free_port()}/5", "timeout": 0.3}
     down = Engine(middleware_config(store=store), keys=keys, clock=clock)
     async with client_for(RefreshMiddleware(starlette_app(), engine=down)) as client:
         assert (await client.get("/api/x", headers=bearer(fresh.access_token))).status_code == 200

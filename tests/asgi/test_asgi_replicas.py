@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ import httpx
 import pytest
 import yaml
 
+from loopback_procs import free_port
 from refreshgate.config import load_config
 from refreshgate.core.engine import Engine
 from refreshgate.core.keys import generate_key_files
@@ -25,12 +25,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.redis]
 
 REDIS_DB = 5
 HERE = Path(__file__).parent
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _wait_ready(port: int, process: subprocess.Popen[bytes]) -> None:
@@ -71,7 +65,7 @@ def storm_config(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def replicas(storm_config: Path) -> Iterator[list[int]]:
-    ports = [_free_port(), _free_port()]
+    ports = [free_port(), free_port()]
     env = {**os.environ, "RG_STORM_CONFIG": str(storm_config)}
     processes = [
         subprocess.Popen(

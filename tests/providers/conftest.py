@@ -1,43 +1,25 @@
-"""Fixtures: TARA and GovSSO mocked with respx, signing keys generated here (TARA.md)."""
+"""Fixtures: TARA and GovSSO mocked with respx, signing keys from tests/oidc_fakes.py (TARA.md)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 import respx
-from oidc_fakes import (
+
+from oidc_fakes import (  # noqa: F401  (shared fixtures)
     GOVSSO,
-    KID,
     TARA,
     Clock,
     MockProvider,
     SigningKey,
     govsso_config,
-    make_key,
+    key_fixture,
+    other_key_fixture,
+    router_fixture,
     tara_config,
 )
-
 from refreshgate.providers import OIDCProvider
-
-
-@pytest.fixture(scope="session")
-def key() -> SigningKey:
-    """The provider's current signing key (TARA.md's kid)."""
-    return make_key(KID)
-
-
-@pytest.fixture(scope="session")
-def other_key() -> SigningKey:
-    """A second key: rotation target, or an attacker's key."""
-    return make_key("2e6c8d11-rotated")
-
-
-@pytest.fixture
-def router() -> Iterator[respx.MockRouter]:
-    """respx router; anything unmocked fails instead of touching the network."""
-    with respx.mock(assert_all_called=False, assert_all_mocked=True) as mock:
-        yield mock
 
 
 @pytest.fixture

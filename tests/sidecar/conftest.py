@@ -9,16 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sidecar_procs import (
-    DEMO_APP,
-    ROOT,
-    Sidecar,
-    free_port,
-    sidecar_config,
-    start_sidecar,
-    stop,
-    wait_for_port,
-)
+from sidecar_procs import Sidecar, sidecar_config, start_sidecar
+
+from loopback_procs import DEMO_APP, ROOT, free_port, stop, wait_for_port
 
 
 @pytest.fixture(scope="session")

@@ -1,11 +1,8 @@
-"""Helpers for the sidecar tests: start and stop real processes on loopback ports."""
+"""Helpers for the sidecar tests: a running ``refreshgate serve`` (process helpers: loopback_procs)."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
-import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,39 +10,9 @@ from typing import Any
 import httpx
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-DEMO_APP = ROOT / "demo" / "legacy_app.py"
-REFRESHGATE = [sys.executable, "-m", "refreshgate"]
+from loopback_procs import REFRESHGATE, ROOT, free_port, wait_for_port
+
 CLIENT = ("demo", "demo-secret")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"process exited with {process.returncode} before listening on {port}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on {port} after {timeout}s")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @dataclass

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 import yaml
-from sidecar_procs import ROOT
 
+from loopback_procs import ROOT
 from refreshgate.config import parse_config
 from refreshgate.core.engine import Engine
 from refreshgate.shells.token_service import TokenServiceApp

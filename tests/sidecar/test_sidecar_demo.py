@@ -11,7 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
-from sidecar_procs import ROOT, free_port, wait_for_port
+
+from loopback_procs import ROOT, free_port, wait_for_port
 
 pytestmark = pytest.mark.e2e
 

@@ -16,7 +16,9 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from sidecar_procs import ROOT, Sidecar, free_port, stop, wait_for_port
+from sidecar_procs import Sidecar
+
+from loopback_procs import ROOT, free_port, stop, wait_for_port
 
 pytestmark = pytest.mark.e2e
 

@@ -14,7 +14,9 @@ from typing import Any
 
 import httpx
 import pytest
-from sidecar_procs import Sidecar, free_port
+from sidecar_procs import Sidecar
+
+from loopback_procs import free_port
 
 pytestmark = pytest.mark.e2e
 

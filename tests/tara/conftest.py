@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
 import respx
-from tara_fakes import (
-    KID,
-    NOW,
-    RecordingStore,
-    SigningKey,
-    make_key,
-)
+from tara_fakes import RecordingStore
 from tara_flow import ROUTES, TaraEnv, govsso_block, govsso_mock, tara_block, tara_mock
 
+from oidc_fakes import NOW, SigningKey, key_fixture, other_key_fixture, router_fixture  # noqa: F401  (shared fixtures)
 from refreshgate.clock import ManualClock
 from refreshgate.config import Config
 from refreshgate.core.api import TokenApi
@@ -25,29 +20,10 @@ from refreshgate.core.keys import KeySet
 from refreshgate.store import create_store
 
 
-@pytest.fixture(scope="session")
-def key() -> SigningKey:
-    """The provider's signing key (TARA.md's kid)."""
-    return make_key(KID)
-
-
-@pytest.fixture(scope="session")
-def other_key() -> SigningKey:
-    """An attacker's key, or the rotation target."""
-    return make_key("2e6c8d11-rotated")
-
-
 @pytest.fixture
 def clock() -> ManualClock:
     """Injected time, 5 s after the fixture ID token's ``iat``."""
     return ManualClock(NOW)
-
-
-@pytest.fixture
-def router() -> Iterator[respx.MockRouter]:
-    """respx router; anything unmocked fails instead of touching the network."""
-    with respx.mock(assert_all_called=False, assert_all_mocked=True) as mock:
-        yield mock
 
 
 EnvFactory = Callable[..., TaraEnv]

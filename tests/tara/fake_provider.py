@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from tara_fakes import MOBILE_ID_CLAIMS, SigningKey, claims_like
+from oidc_fakes import MOBILE_ID_CLAIMS, SigningKey, claims_like
 
 
 class FakeProvider:

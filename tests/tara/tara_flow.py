@@ -9,17 +9,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import respx
-from tara_fakes import (
-    CLIENT_ID,
-    CLIENT_SECRET,
-    GOVSSO,
-    TARA,
-    MockProvider,
-    RecordingStore,
-    SigningKey,
-    claims_like,
-)
+from tara_fakes import RecordingStore
 
+from oidc_fakes import CLIENT_ID, CLIENT_SECRET, GOVSSO, TARA, MockProvider, SigningKey, claims_like
 from refreshgate.clock import ManualClock
 from refreshgate.core.api import ApiRequest, ApiResponse, TokenApi
 from refreshgate.core.engine import Engine

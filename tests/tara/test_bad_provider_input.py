@@ -6,8 +6,9 @@ from typing import Any
 
 import httpx
 import pytest
-from tara_fakes import MOBILE_ID_CLAIMS, SigningKey, claims_like
 from tara_flow import TaraEnv, cookies_of
+
+from oidc_fakes import MOBILE_ID_CLAIMS, SigningKey, claims_like
 
 SUB = MOBILE_ID_CLAIMS["sub"]
 

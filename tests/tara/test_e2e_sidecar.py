@@ -10,10 +10,8 @@ from __future__ import annotations
 import base64
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,41 +21,13 @@ import httpx
 import pytest
 import yaml
 from fake_provider import FakeProvider
-from tara_fakes import CLIENT_ID, CLIENT_SECRET, FAMILY_NAME, KID, make_key
+
+from loopback_procs import DEMO_APP, REFRESHGATE, ROOT, free_port, stop, wait_for_port
+from oidc_fakes import CLIENT_ID, CLIENT_SECRET, FAMILY_NAME, KID, make_key
 
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parents[2]
 CAP = 20 * 60
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"process exited with {process.returncode} before listening on {port}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on {port} after {timeout}s")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 class World:
@@ -69,7 +39,7 @@ class World:
         self.provider = FakeProvider(make_key(KID), CLIENT_ID, CLIENT_SECRET)
         upstream_port, port = free_port(), free_port()
         self.upstream = subprocess.Popen(
-            [sys.executable, str(ROOT / "demo" / "legacy_app.py"), "--port", str(upstream_port)],
+            [sys.executable, str(DEMO_APP), "--port", str(upstream_port)],
             stdout=subprocess.DEVNULL,
             cwd=ROOT,
         )
@@ -78,17 +48,7 @@ class World:
         config.write_text(yaml.safe_dump(self.config(f"http://127.0.0.1:{upstream_port}")))
         self.log = tmp / "sidecar.log"
         env = os.environ | {"REFRESHGATE_DEV_CLOCK_FILE": str(self.clock_file)}
-        argv = [
-            sys.executable,
-            "-m",
-            "refreshgate",
-            "serve",
-            "--dev",
-            "--config",
-            str(config),
-            "--port",
-            str(port),
-        ]
+        argv = [*REFRESHGATE, "serve", "--dev", "--config", str(config), "--port", str(port)]
         with self.log.open("wb") as out:
             self.sidecar = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
         wait_for_port(upstream_port, self.upstream)

@@ -6,16 +6,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from tara_fakes import (
-    CLIENT_ID,
-    EIDAS_CLAIMS,
-    FAMILY_NAME,
-    ID_CARD_CLAIMS,
-    MOBILE_ID_CLAIMS,
-    TARA,
-)
+from tara_fakes import EIDAS_CLAIMS, ID_CARD_CLAIMS
 from tara_flow import TaraEnv, cookie_value, cookies_of, header, query_of
 
+from oidc_fakes import CLIENT_ID, FAMILY_NAME, MOBILE_ID_CLAIMS, TARA
 from refreshgate.core.api import ApiRequest
 from refreshgate.providers import state_for
 

@@ -9,9 +9,9 @@ from urllib.parse import parse_qs, urlencode
 
 import httpx
 import pytest
-from tara_fakes import CLIENT_ID, GOVSSO, GOVSSO_CLAIMS, SigningKey, claims_like
 from tara_flow import LoggedIn, TaraEnv
 
+from oidc_fakes import CLIENT_ID, GOVSSO, GOVSSO_CLAIMS, SigningKey, claims_like
 from refreshgate.core.api import ApiRequest
 from refreshgate.core.request import RequestView
 from refreshgate.errors import InvalidGrant

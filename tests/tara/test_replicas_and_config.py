@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 import respx
-from tara_fakes import GOVSSO_CLAIMS, SigningKey, claims_like
 from tara_flow import ROUTES, TaraEnv, govsso_block, govsso_mock
 
+from oidc_fakes import GOVSSO_CLAIMS, SigningKey, claims_like
 from refreshgate.clock import ManualClock
 from refreshgate.config import Config, parse_config
 from refreshgate.core.api import TokenApi

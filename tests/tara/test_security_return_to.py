@@ -7,9 +7,9 @@ after the session was created, and the person's cookies were lost.
 
 from __future__ import annotations
 
-from tara_fakes import MOBILE_ID_CLAIMS
 from tara_flow import TaraEnv, header
 
+from oidc_fakes import MOBILE_ID_CLAIMS
 from refreshgate.providers import safe_return_to
 
 

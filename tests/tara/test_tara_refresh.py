@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tara_fakes import MOBILE_ID_CLAIMS
 from tara_flow import TaraEnv
 
+from oidc_fakes import MOBILE_ID_CLAIMS
 from refreshgate.core.api import ApiRequest
 from refreshgate.core.request import RequestView
 from refreshgate.errors import InvalidGrant

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 from collections.abc import Iterator
 
@@ -14,6 +13,7 @@ from flask_kit import flask_app
 from middleware_kit import NEAR, audit_events, middleware_config, refreshes
 from werkzeug.serving import make_server
 
+from loopback_procs import free_port
 from refreshgate.clock import ManualClock
 from refreshgate.core.engine import Engine
 from refreshgate.core.keys import KeySet
@@ -69,12 +69,6 @@ async def test_threaded_server_serves_valid_tokens_and_endpoints_concurrently(
     assert sorted(r.json()["info"]["sub"] for r in responses[:10]) == sorted(f"user{i}" for i in range(10))
 
 
-def _dead_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.mark.redis
 async def test_store_down_valid_tokens_pass_nothing_refreshed_never_500(
     keys: KeySet, clock: ManualClock
@@ -84,7 +78,7 @@ async def test_store_down_valid_tokens_pass_nothing_refreshed_never_500(
     clock.advance(NEAR)
     due = await issuer.issue("bob", access_ttl=200)
     await issuer.aclose()
-    store = {"url": f"redis://127.0.0.1:{_dead_port()}/6", "timeout": 0.3}
+    store = {"url": f"redis://127.0.0.1:{free_port()}/6", "timeout": 0.3}
     app = flask_app()
     middleware = WSGIRefreshMiddleware(
         app.wsgi_app, engine=Engine(middleware_config(store=store), keys=keys, clock=clock)
