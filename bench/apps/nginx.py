@@ -114,6 +114,11 @@ def main() -> None:
         parser.error("--upstream (or BENCH_UPSTREAM) is required")
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     conf_dir = tempfile.mkdtemp(prefix="bench-nginx-")
+    if args.auth_cache:
+        # nginx workers drop root (user nobody): they must be able to write the cache
+        os.chmod(conf_dir, 0o755)
+        os.mkdir(os.path.join(conf_dir, "auth-cache"), 0o777)
+        os.chmod(os.path.join(conf_dir, "auth-cache"), 0o777)
     conf = os.path.join(conf_dir, "nginx.conf")
     with open(conf, "w") as fh:
         fh.write(render(args.port, args.upstream, args.auth_url, conf_dir, args.auth_cache))
