@@ -672,16 +672,35 @@ def write_chart(results: Sequence[ComparisonResult], path: Path, title: str) -> 
         colors = ["#888888" if i == 0 else "#2b7bba" for i in range(len(res.variants))][::-1]
         bars = ax.barh(labels, values, color=colors)
         for bar, v in zip(bars, res.variants[::-1], strict=True):
-            text = f" {v.rps:,.0f}/s" + (f"  x{v.ratio:.2f}" if v.ratio is not None else "")
+            text = f" {v.rps:,.0f}/s"
+            if res.metric == "p99":
+                text += f"  p99 {v.p99_ms:,.0f} ms"
+            text += (f"  x{v.ratio:.2f}" if v.ratio is not None else "") + (
+                " p99" if res.metric == "p99" else ""
+            )
             ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, text, va="center")
         ax.set_title(f"{res.title}" + (f"  (goal {res.goal})" if res.goal else ""), fontsize=9)
         ax.set_xlim(0, max(values) * 1.35 if max(values) else 1)
         ax.tick_params(labelsize=8)
     axes[-1, 0].set_xlabel("requests per second (median of rounds; grey = baseline)")
     fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.985))
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def load_results(path: Path) -> tuple[dict[str, Any], list[ComparisonResult]]:
+    """A results.json back as (meta, results)."""
+    data = json.loads(path.read_text())
+    results = []
+    for comp in data["comparisons"]:
+        variants = []
+        for v in comp["variants"]:
+            rounds = [WrkResult(**r) for r in v.pop("rounds")]
+            variants.append(VariantSummary(rounds=rounds, **v))
+        comp["variants"] = variants
+        results.append(ComparisonResult(**comp))
+    return dict(data["meta"]), results
 
 
 def machine_meta() -> dict[str, Any]:

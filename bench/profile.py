@@ -1,6 +1,6 @@
 """Profile a refreshgate server under the bench's own load: where does the time go?
 
-    python -m bench.profile asgi-memory|asgi-redis|refresh-memory|refresh-redis|sidecar|forward-auth
+    python -m bench.profile asgi-memory|asgi-redis|wsgi|refresh-memory|refresh-redis|sidecar|forward-auth
                             [--seconds 10] [--top 25]
 
 Starts the comparison's server (and support servers), loads it with the same wrk request as
@@ -24,11 +24,12 @@ from bench.harness import Comparison, Load, Server, ServerSpec, Variant, WrkRequ
 
 def _target(name: str) -> tuple[Comparison, Variant, str]:
     """(comparison, variant to load, name of the server process to record)."""
-    from bench.comparisons import asgi, forward_auth, jwt_refresh, sidecar
+    from bench.comparisons import asgi, forward_auth, jwt_refresh, sidecar, wsgi
 
     table: dict[str, Callable[[], tuple[Comparison, int, str]]] = {
         "asgi-memory": lambda: (asgi.comparison(), 1, asgi.RG_MEMORY.name),
         "asgi-redis": lambda: (asgi.comparison(), 2, asgi.RG_REDIS.name),
+        "wsgi": lambda: (wsgi.comparison(), 1, wsgi.RG_WSGI.name),
         "refresh-memory": lambda: (jwt_refresh.comparison(), 1, jwt_refresh.RG_MEMORY.name),
         "refresh-redis": lambda: (jwt_refresh.comparison(), 2, jwt_refresh.RG_REDIS.name),
         "sidecar": lambda: (sidecar.comparison(), 2, sidecar.SIDECAR_AUTH.name),
