@@ -104,6 +104,9 @@ class RefreshMiddleware:
 
 def _rewritten(scope: Scope, decision: Decision) -> Scope:
     """The scope the app sees: refreshed token in place of the old one, AuthInfo in the state."""
+    state = {**scope.get("state", {}), STATE_KEY: auth_info(decision)}
+    if decision.refreshed is None:  # the common case: headers stay as they came
+        return {**scope, "state": state}
     headers = scope["headers"]
     authorization = refreshed_authorization(decision)
     if authorization is not None:
@@ -114,7 +117,6 @@ def _rewritten(scope: Scope, decision: Decision) -> Scope:
     if cookie is not None:
         headers = [(k, v) for k, v in headers if k != b"cookie"]
         headers.append((b"cookie", cookie.encode("latin-1")))
-    state = {**scope.get("state", {}), STATE_KEY: auth_info(decision)}
     return {**scope, "headers": headers, "state": state}
 
 

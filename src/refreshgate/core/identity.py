@@ -9,9 +9,7 @@ The value is ``None`` when the request carried no verified access token (``auth:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from refreshgate.core.request import Decision
 
@@ -21,8 +19,7 @@ __all__ = ["STATE_KEY", "AuthInfo", "auth_info"]
 STATE_KEY = "refreshgate"
 
 
-@dataclass(frozen=True)
-class AuthInfo:
+class AuthInfo(NamedTuple):
     """The verified identity of a request, and whether its access token was just refreshed.
 
     ``access_token`` is the token the app sees (the new one when ``refreshed``); it is kept out
@@ -33,9 +30,15 @@ class AuthInfo:
     subject: str
     session_id: str
     refreshed: bool
-    access_token: str = field(repr=False)
+    access_token: str
     #: why a refresh that was due did not happen (the old token still passed), else ``None``
     refusal: str | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"AuthInfo(subject={self.subject!r}, session_id={self.session_id!r}, "
+            f"refreshed={self.refreshed!r}, refusal={self.refusal!r})"
+        )
 
 
 def auth_info(decision: Decision) -> AuthInfo | None:
@@ -44,7 +47,7 @@ def auth_info(decision: Decision) -> AuthInfo | None:
     if decision.action != "pass" or token is None:
         return None
     return AuthInfo(
-        claims=MappingProxyType(dict(token.claims)),
+        claims=token.claims,  # already a read-only mapping (TokenCodec.verify_access)
         subject=token.sub,
         session_id=token.sid,
         refreshed=decision.refreshed is not None,

@@ -23,12 +23,19 @@ class Revoker:
         )
         self._ttl = ctx.config.store.revocation_cache
 
-    async def is_revoked(self, at: AccessToken) -> bool:
-        """Whether the token's ``jti``, session or subject is denied. Raises StoreUnavailable."""
-        now = self._ctx.clock.now()
+    def cached(self, at: AccessToken, now: float) -> bool | None:
+        """The answer still trusted from a recent check, without a store trip; else ``None``."""
         cached = self._checked.get(at.jti)
         if cached is not None and now - cached[1] < self._ttl:
             return cached[0]
+        return None
+
+    async def is_revoked(self, at: AccessToken) -> bool:
+        """Whether the token's ``jti``, session or subject is denied. Raises StoreUnavailable."""
+        now = self._ctx.clock.now()
+        cached = self.cached(at, now)
+        if cached is not None:
+            return cached
         profile = self._ctx.profiles.get(at.profile)
         if profile is None:
             return True

@@ -15,6 +15,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -140,7 +141,8 @@ class TokenCodec:
             raise InvalidToken("signature verification failed", reason="signature") from exc
         claims = _json_object(payload, InvalidToken)
         self._check_access_claims(claims, allow_expired=allow_expired)
-        return AccessToken(token, claims)
+        # read-only: verified claims are shared by every request that presents this token
+        return AccessToken(token, MappingProxyType(claims))
 
     def _check_access_claims(self, claims: dict[str, Any], *, allow_expired: bool) -> None:
         for name in ("sub", "jti", "sid", "prf", "exp", "iat"):

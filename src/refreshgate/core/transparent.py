@@ -89,7 +89,10 @@ class TransparentRefresher:
         now = self._ctx.clock.now()
         expired = now > at.exp + self._skew
         try:
-            if await self._revoker.is_revoked(at):
+            revoked = self._revoker.cached(at, now)
+            if revoked is None:
+                revoked = await self._revoker.is_revoked(at)
+            if revoked:
                 return self._reject(request, route, InvalidToken("access token revoked", reason="revoked"))
         except StoreUnavailable:
             if expired:
