@@ -7,8 +7,8 @@ from urllib.parse import parse_qs
 
 import httpx
 import pytest
-from oidc_fakes import MOBILE_ID_CLAIMS, Clock, MockProvider, SigningKey, claims_like, tara_config
 
+from oidc_fakes import MOBILE_ID_CLAIMS, Clock, MockProvider, SigningKey, claims_like, tara_config
 from refreshgate.providers import IdTokenInvalid, OIDCProvider, ProviderUnavailable
 from refreshgate.providers.jwks import parse_jwks
 

@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+
 from oidc_fakes import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -21,7 +22,6 @@ from oidc_fakes import (
     claims_like,
     tara_config,
 )
-
 from refreshgate.providers import (
     IdTokenInvalid,
     LoginCancelled,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from oidc_fakes import CLIENT_ID, GOVSSO, NOW, MockProvider, SigningKey, claims_like
 
+from oidc_fakes import CLIENT_ID, GOVSSO, NOW, MockProvider, SigningKey, claims_like
 from refreshgate.providers import IdTokenInvalid, LogoutRequest, OIDCProvider
 
 EVENT = "http://schemas.openid.net/event/backchannel-logout"

@@ -7,8 +7,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from oidc_fakes import GOVSSO, GOVSSO_CLAIMS, Clock, MockProvider, SigningKey, claims_like
 
+from oidc_fakes import GOVSSO, GOVSSO_CLAIMS, Clock, MockProvider, SigningKey, claims_like
 from refreshgate.providers import (
     IdTokenInvalid,
     OIDCProvider,

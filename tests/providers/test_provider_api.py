@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from oidc_fakes import tara_config
-
 import refreshgate.providers as providers
+from oidc_fakes import tara_config
 from refreshgate.providers import (
     IdTokenInvalid,
     LoginCancelled,

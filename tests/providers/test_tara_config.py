@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from oidc_fakes import tara_config
 from pydantic import ValidationError
 
+from oidc_fakes import tara_config
 from refreshgate.config.tara import TaraConfig
 
 
