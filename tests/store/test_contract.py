@@ -146,6 +146,14 @@ async def test_set_gives_the_key_its_ttl(backend: Backend) -> None:
     assert remaining is not None and 90 < remaining <= 100
 
 
+async def test_set_many_writes_every_key_with_the_ttl(backend: Backend) -> None:
+    await backend.store.set_many([("a", {"x": 1}), ("b", 2)], 100)
+    assert await backend.store.get_many(["a", "b"]) == [{"x": 1}, 2]
+    for key in ("a", "b"):
+        remaining = await backend.ttl(key)
+        assert remaining is not None and 90 < remaining <= 100
+
+
 async def test_fractional_ttl_is_rounded_up_never_to_zero(backend: Backend) -> None:
     await backend.store.set("k", 1, 0.2)
     remaining = await backend.ttl("k")

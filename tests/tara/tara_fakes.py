@@ -46,6 +46,10 @@ class RecordingStore:
         self.written.append((key, value))
         await self.inner.set(key, value, ttl)
 
+    async def set_many(self, items: Any, ttl: float) -> None:
+        self.written.extend(items)
+        await self.inner.set_many(items, ttl)
+
     async def add(self, key: str, value: Any, ttl: float) -> bool:
         won: bool = await self.inner.add(key, value, ttl)
         if won:

@@ -41,7 +41,7 @@ def answer_refresh(env: TaraEnv, refresh_token: str = "rt-2", **changes: Any) ->
 async def repo_and_session(env: TaraEnv, logged: LoggedIn) -> tuple[Any, Any]:
     at = env.engine.ctx.codec.verify_access(logged.access_token)
     repo = env.engine.ctx.sessions(env.engine.ctx.profile("tara"))
-    session, _, _, _ = await repo.load(at.sid, at.sub)
+    session = (await repo.load(at.sid, at.sub)).session
     return repo, session
 
 

@@ -58,7 +58,7 @@ async def test_two_replicas_call_the_provider_grant_once_for_one_session(
         )
         at = replicas[0].ctx.codec.verify_access(logged.access_token)
         repo = replicas[0].ctx.sessions(replicas[0].ctx.profile("tara"))
-        session, *_ = await repo.load(at.sid, at.sub)
+        session = (await repo.load(at.sid, at.sub)).session
         assert session is not None
         hooks = [r.provider_sessions.hook for r in replicas if r.provider_sessions is not None]
         results = await asyncio.gather(*(hooks[i % 2](session, repo) for i in range(6)))

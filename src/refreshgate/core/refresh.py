@@ -16,7 +16,7 @@ from typing import Any
 from refreshgate.config.profiles import Profile
 from refreshgate.core.context import EngineContext, TokenResponse
 from refreshgate.core.issuance import access_claims, refresh_claims, session_ttl
-from refreshgate.core.sessions import Generation, Revocation, Session, SessionRepository
+from refreshgate.core.sessions import Generation, Revocation, Session, SessionRepository, SessionState
 from refreshgate.core.singleflight import PENDING
 from refreshgate.core.tokens import RefreshToken, new_id
 from refreshgate.errors import InvalidClient, InvalidGrant, InvalidToken, OAuthError, RateLimited
@@ -132,8 +132,9 @@ class Refresher:
 
     async def _refresh(self, attempt: _Attempt, access_token: str | None) -> tuple[TokenResponse, str]:
         ctx, rt = self._ctx, attempt.rt
-        session, current, revoked, denied_before = await attempt.repo.load(rt.sid, rt.sub)
-        session = check_alive(session, revoked, denied_before)
+        state = await attempt.repo.load(rt.sid, rt.sub)
+        check_alive(state.session, state.revoked, state.denied_before)
+        current = state.current
         if access_token is not None or attempt.profile.require_access_token_binding:
             self._check_access_binding(access_token, rt)
         await ctx.limiter.hit("session", rt.sid, attempt.profile.rate_limit)
@@ -141,7 +142,7 @@ class Refresher:
         if current is None or rt.gen > current.gen:
             raise InvalidGrant("unknown refresh token generation")
         if not attempt.profile.rotate_refresh_tokens:
-            return await self._reissue_access(attempt, session), "succeeded"
+            return await self._reissue_access(attempt, state), "succeeded"
         if rt.gen == current.gen and rt.jti == current.jti:
             flight = await ctx.flight.run(
                 attempt.repo.keys.rotation(rt.sid, rt.gen),
@@ -172,13 +173,12 @@ class Refresher:
     async def _rotate(self, attempt: _Attempt) -> dict[str, Any]:
         """The claim winner: reload and re-check, mint the successor pair, publish, advance."""
         ctx, rt, profile = self._ctx, attempt.rt, attempt.profile
-        session, current, revoked, denied_before = await attempt.repo.load(rt.sid, rt.sub)
-        session = check_alive(session, revoked, denied_before)
+        state = await attempt.repo.load(rt.sid, rt.sub)
+        session, current = check_alive(state.session, state.revoked, state.denied_before), state.current
         if current is None or current.gen != rt.gen or current.jti != rt.jti:
             raise InvalidGrant("refresh token already rotated")
         now = ctx.clock.now()
-        last_use, count = await attempt.repo.usage(rt.sid)
-        check_limits(profile, session, last_use, count, now)
+        check_limits(profile, session, state.last_use, state.refreshes, now)
         if session.provider is not None and self.provider_hook is not None:
             session = await self.provider_hook(session, attempt.repo)
         at_jti, rt_jti = new_id(), new_id()
@@ -195,8 +195,7 @@ class Refresher:
             jti=at_jti,
         )
         ttl = session_ttl(profile, session, rt_exp, now)
-        await attempt.repo.advance(rt.sid, Generation(rt.gen + 1, rt_jti, now), ttl)
-        await attempt.repo.touch(rt.sid, now, ttl)
+        await attempt.repo.record_use(rt.sid, now, ttl, advance_to=Generation(rt.gen + 1, rt_jti, now))
         attempt.audit(ctx, "refresh.succeeded", jti_new=at_jti, profile=profile.name)
         sealed = ctx.sealer.seal(attempt.token, {**response.to_json(), "jti": at_jti})
         return {
@@ -207,18 +206,18 @@ class Refresher:
             "jti_new": at_jti,
         }
 
-    async def _reissue_access(self, attempt: _Attempt, session: Session) -> TokenResponse:
+    async def _reissue_access(self, attempt: _Attempt, state: SessionState) -> TokenResponse:
         """A profile without rotation: a new access token, the same refresh token."""
         ctx, rt, profile = self._ctx, attempt.rt, attempt.profile
         now = ctx.clock.now()
-        last_use, count = await attempt.repo.usage(rt.sid)
-        check_limits(profile, session, last_use, count, now)
+        session = check_alive(state.session, state.revoked, state.denied_before)
+        check_limits(profile, session, state.last_use, state.refreshes, now)
         if session.provider is not None and self.provider_hook is not None:
             session = await self.provider_hook(session, attempt.repo)
         at_jti = new_id()
         at_exp = _cap(now + profile.access_ttl, session.ends_at)
         token = ctx.codec.mint_access(access_claims(session, jti=at_jti, now=now, exp=at_exp))
-        await attempt.repo.touch(rt.sid, now, session_ttl(profile, session, rt.exp, now))
+        await attempt.repo.record_use(rt.sid, now, session_ttl(profile, session, rt.exp, now))
         attempt.audit(ctx, "refresh.succeeded", jti_new=at_jti, profile=profile.name)
         return TokenResponse(token, int(at_exp - now), session.sid, attempt.token, int(rt.exp - now), at_jti)
 

@@ -9,12 +9,12 @@ flag. Custom and TARA sessions live in separate namespaces (``c:`` and ``t:``).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from refreshgate.config.profiles import Profile
 from refreshgate.store.base import Store
 
-__all__ = ["Generation", "Revocation", "Session", "SessionKeys", "SessionRepository"]
+__all__ = ["Generation", "Revocation", "Session", "SessionKeys", "SessionRepository", "SessionState"]
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,18 @@ class Revocation:
 
     reason: str
     at: float
+
+
+class SessionState(NamedTuple):
+    """A session as the rules see it, read in one round trip."""
+
+    session: Session | None
+    current: Generation | None
+    revoked: Revocation | None
+    denied_before: float | None
+    #: the last refresh (the session's creation when it was never refreshed)
+    last_use: float | None
+    refreshes: int
 
 
 class SessionKeys:
@@ -106,38 +118,49 @@ class SessionRepository:
         self.keys = SessionKeys(profile)
 
     async def create(self, session: Session, first: Generation, ttl: float) -> None:
-        await self.store.set(self.keys.session(session.sid), session.to_json(), ttl)
-        await self.store.set(self.keys.generation(session.sid), asdict(first), ttl)
-        await self.store.set(self.keys.last_use(session.sid), session.created, ttl)
+        """Store a new session and its first generation (its last use is its creation)."""
+        items = [
+            (self.keys.session(session.sid), session.to_json()),
+            (self.keys.generation(session.sid), asdict(first)),
+        ]
+        await self.store.set_many(items, ttl)
 
-    async def load(
-        self, sid: str, sub: str
-    ) -> tuple[Session | None, Generation | None, Revocation | None, float | None]:
-        """Session, current generation, revocation and the subject's deny-before time, in one trip."""
+    async def load(self, sid: str, sub: str) -> SessionState:
+        """Everything the rules read about a session, in one round trip."""
         keys = self.keys
         raw = await self.store.get_many(
-            [keys.session(sid), keys.generation(sid), keys.revoked(sid), keys.denied_subject(sub)]
+            [
+                keys.session(sid),
+                keys.generation(sid),
+                keys.revoked(sid),
+                keys.denied_subject(sub),
+                keys.last_use(sid),
+                keys.count(sid),
+            ]
         )
         session = Session.from_json(raw[0]) if isinstance(raw[0], dict) else None
-        gen = Generation(**raw[1]) if isinstance(raw[1], dict) else None
-        revoked = Revocation(**raw[2]) if isinstance(raw[2], dict) else None
-        denied_before = float(raw[3]["before"]) if isinstance(raw[3], dict) else None
-        return session, gen, revoked, denied_before
+        return SessionState(
+            session=session,
+            current=Generation(**raw[1]) if isinstance(raw[1], dict) else None,
+            revoked=Revocation(**raw[2]) if isinstance(raw[2], dict) else None,
+            denied_before=float(raw[3]["before"]) if isinstance(raw[3], dict) else None,
+            last_use=float(raw[4]) if raw[4] is not None else (session.created if session else None),
+            refreshes=int(raw[5] or 0),
+        )
 
-    async def advance(self, sid: str, gen: Generation, ttl: float) -> None:
-        """Publish the new current generation (only the claim winner calls this)."""
-        await self.store.set(self.keys.generation(sid), asdict(gen), ttl)
-        await self.store.expire(self.keys.session(sid), ttl)
+    async def record_use(
+        self, sid: str, now: float, ttl: float, *, advance_to: Generation | None = None
+    ) -> int:
+        """Record a refresh (and, for the rotation winner, the new current generation).
 
-    async def touch(self, sid: str, now: float, ttl: float) -> int:
-        """Record a use; returns the session's refresh count after this refresh."""
-        await self.store.set(self.keys.last_use(sid), now, ttl)
+        The session's TTL grows with its newest refresh token. Returns the refresh count.
+        """
+        items: list[tuple[str, Any]] = [(self.keys.last_use(sid), now)]
+        if advance_to is not None:
+            items.append((self.keys.generation(sid), asdict(advance_to)))
+            await self.store.expire(self.keys.session(sid), ttl)
+        await self.store.set_many(items, ttl)
         return await self.store.incr(self.keys.count(sid), ttl)
-
-    async def usage(self, sid: str) -> tuple[float | None, int]:
-        """Last use time and refresh count."""
-        last, count = await self.store.get_many([self.keys.last_use(sid), self.keys.count(sid)])
-        return (float(last) if last is not None else None), int(count or 0)
 
     async def revoke(self, sid: str, reason: str, now: float, ttl: float) -> None:
         """End a session: every generation and every access token of it dies."""

@@ -199,7 +199,7 @@ class TaraEndpoints:
         sessions, tokens = self._engine.provider_sessions, verified.provider_tokens
         assert sessions is not None and tokens is not None
         repo = self._ctx.sessions(self._profile)
-        session, _, _, _ = await repo.load(sid, verified.subject)
+        session = (await repo.load(sid, verified.subject)).session
         assert session is not None
         ttl = self._profile.refresh_ttl + self._profile.grace_period + 60
         await sessions.save(repo, sid, tokens, ttl)

@@ -196,12 +196,11 @@ class TransparentRefresher:
     ) -> dict[str, Any]:
         """The claim winner: reload, re-check, mint, publish."""
         ctx = self._ctx
-        session, current, revoked, denied_before = await repo.load(at.sid, at.sub)
-        session = check_alive(session, revoked, denied_before)
+        state = await repo.load(at.sid, at.sub)
+        session, current = check_alive(state.session, state.revoked, state.denied_before), state.current
         await ctx.limiter.hit("session", at.sid, profile.rate_limit)
         now = ctx.clock.now()
-        last_use, count = await repo.usage(at.sid)
-        check_limits(profile, session, last_use, count, now)
+        check_limits(profile, session, state.last_use, state.refreshes, now)
         if session.provider is not None and self.provider_hook is not None:
             session = await self.provider_hook(session, repo)
         exp = (
@@ -212,7 +211,7 @@ class TransparentRefresher:
         jti = new_id()
         token = ctx.codec.mint_access(access_claims(session, jti=jti, now=now, exp=exp))
         refresh_exp = current.at + profile.refresh_ttl if current else now + profile.refresh_ttl
-        await repo.touch(at.sid, now, session_ttl(profile, session, max(refresh_exp, exp), now))
+        await repo.record_use(at.sid, now, session_ttl(profile, session, max(refresh_exp, exp), now))
         ctx.audit.event(
             "refresh.succeeded",
             sid=at.sid,

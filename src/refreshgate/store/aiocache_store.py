@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 from collections.abc import Sequence
@@ -43,8 +44,13 @@ class AiocacheStore:
         return self._prefix + key
 
     async def _call(self, operation: Any, *args: Any, **kwargs: Any) -> Any:
+        # the whole call is bounded here (asyncio.timeout: a timer, not a task per call as
+        # aiocache's own timeout makes), so a frozen or unreachable store is an answer in time
         try:
-            return await operation(*args, **kwargs)
+            if self._timeout is None:
+                return await operation(*args, **kwargs)
+            async with asyncio.timeout(self._timeout):
+                return await operation(*args, **kwargs)
         except (TimeoutError, OSError, ConnectionError) as exc:
             raise StoreUnavailable() from exc
         except Exception as exc:
@@ -62,11 +68,16 @@ class AiocacheStore:
         return [_decode(raw) for raw in raws]
 
     async def set(self, key: str, value: Any, ttl: float) -> None:
-        await self._call(self._cache.set, self._key(key), json.dumps(value), ttl=_seconds(ttl))
+        await self._call(self._cache.set, self._key(key), _encode(value), ttl=_seconds(ttl))
+
+    async def set_many(self, items: Sequence[tuple[str, Any]], ttl: float) -> None:
+        if items:
+            pairs = [(self._key(key), _encode(value)) for key, value in items]
+            await self._call(self._cache.multi_set, pairs, ttl=_seconds(ttl))
 
     async def add(self, key: str, value: Any, ttl: float) -> bool:
         try:
-            await self._call(self._cache.add, self._key(key), json.dumps(value), ttl=_seconds(ttl))
+            await self._call(self._cache.add, self._key(key), _encode(value), ttl=_seconds(ttl))
         except ValueError:
             return False
         return True
@@ -99,6 +110,10 @@ class AiocacheStore:
         if self._redis:
             client = self._cache.client
             await client.aclose()
+
+
+def _encode(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
 
 
 def _decode(raw: Any) -> Any:
@@ -137,7 +152,7 @@ def create_store(url: str = "memory://", *, prefix: str = "rg:", timeout: float 
             password=unquote(parsed.password) if parsed.password else None,
             ssl=parsed.scheme == "rediss",
             create_connection_timeout=timeout,
-            timeout=timeout,
+            timeout=None,  # bounded in AiocacheStore._call instead
         )
         return AiocacheStore(cache, prefix=prefix, timeout=timeout, redis=True)
     raise ValueError(f"unsupported store URL scheme {parsed.scheme!r} (memory://, redis://, rediss://)")

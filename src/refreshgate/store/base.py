@@ -24,6 +24,9 @@ class Store(Protocol):
     async def set(self, key: str, value: Any, ttl: float) -> None:
         """Write ``value`` at ``key`` for ``ttl`` seconds."""
 
+    async def set_many(self, items: Sequence[tuple[str, Any]], ttl: float) -> None:
+        """Write several keys, all with the same TTL, in one round trip."""
+
     async def add(self, key: str, value: Any, ttl: float) -> bool:
         """Atomically write ``value`` only if ``key`` is absent; ``True`` when this call won."""
 

@@ -44,6 +44,9 @@ class ObservedStore:
     async def set(self, key: str, value: Any, ttl: float) -> None:
         await self._observe("set", self.inner.set(key, value, ttl))
 
+    async def set_many(self, items: Sequence[tuple[str, Any]], ttl: float) -> None:
+        await self._observe("set_many", self.inner.set_many(items, ttl))
+
     async def add(self, key: str, value: Any, ttl: float) -> bool:
         return await self._observe("add", self.inner.add(key, value, ttl))
 
