@@ -67,7 +67,8 @@ class RefreshMiddleware:
             await serve_api(self._api, scope, receive, send)
             return
         try:
-            decision = await self.engine.decide(view_of_scope(scope))
+            view = view_of_scope(scope)
+            decision = self.engine.decide_cached(view) or await self.engine.decide(view)
         except OAuthError as exc:
             await send_api_response(send, ApiResponse.error(exc))
             return

@@ -70,10 +70,14 @@ class WSGIRefreshMiddleware:
         return f"WSGIRefreshMiddleware(app={self.app!r}, engine={self.engine!r})"
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
-        if self._api is not None and self._api.handles(view_of_environ(environ).path):
+        view = view_of_environ(environ)
+        if self._api is not None and self._api.handles(view.path):
             return respond(start_response, self._serve_api(self._api, environ))
         try:
-            decision = self._loop.run(self.engine.decide(view_of_environ(environ)), DECISION_TIMEOUT)
+            # the common case needs no I/O: answer it on this thread, not via the event loop
+            decision = self.engine.decide_cached(view) or self._loop.run(
+                self.engine.decide(view), DECISION_TIMEOUT
+            )
         except OAuthError as exc:
             return respond(start_response, ApiResponse.error(exc))
         except TimeoutError:

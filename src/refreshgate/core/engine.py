@@ -142,6 +142,11 @@ class Engine:
             remote=remote,
         )
 
+    def decide_cached(self, request: RequestView) -> Decision | None:
+        """The decision if it needs no I/O (a known-good token, a route without auth), else
+        ``None``: then call :meth:`decide`. Thread-safe; lets sync shells skip the event loop."""
+        return self.transparent.decide_cached(request)
+
     async def decide(self, request: RequestView) -> Decision:
         """Transparent refresh: what to do with this request (SPEC §5, second part)."""
         return await self.transparent.decide(request)

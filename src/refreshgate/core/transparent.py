@@ -69,8 +69,32 @@ class TransparentRefresher:
         self._minted: BoundedCache[str, AccessToken] = BoundedCache(ctx.config.tokens.verify_cache_size)
         self.provider_hook: ProviderHook | None = None
 
+    def decide_cached(self, request: RequestView) -> Decision | None:
+        """The decision when it needs no I/O and no new work, else ``None`` (then :meth:`decide`).
+
+        Answers the common cases from what is already known: routes without auth, and a token
+        verified before, not near expiry, whose "not revoked" answer is still trusted. Only reads
+        shared state, so a shell may call it from any thread (the WSGI workers do).
+        """
+        route = self._ctx.routes.match(request.method, request.path)
+        if route is None or route.auth == "none":
+            return _PASS if route is None else Decision("pass", route)
+        raw = _token_of(request, route)
+        if raw is None:
+            return Decision("pass", route) if route.auth == "optional" else None
+        at = self._verified.get(raw)
+        if at is None or at.profile != route.profile.name:
+            return None
+        now = self._ctx.clock.now()
+        if now > at.exp + self._skew or (route.refresh and at.exp - now <= route.profile.refresh_window):
+            return None
+        return Decision("pass", route, at) if self._revoker.cached(at, now) is False else None
+
     async def decide(self, request: RequestView) -> Decision:
         """The whole decision for one request."""
+        known = self.decide_cached(request)
+        if known is not None:
+            return known
         route = self._ctx.routes.match(request.method, request.path)
         if route is None or route.auth == "none":
             return _PASS if route is None else Decision("pass", route)
