@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 from typing import Any
 
@@ -85,4 +86,11 @@ def run(
         ssl_keyfile=tls.key_file if tls else None,
         proxy_headers=False,
     )
+    # uvicorn drains, then re-raises the signal it caught with the previous handler in place: make
+    # that handler a clean exit, so a SIGTERM'd refreshgate exits 0 (not "killed by SIGTERM")
+    signal.signal(signal.SIGTERM, _exit_cleanly)
     uvicorn.Server(server_config).run()
+
+
+def _exit_cleanly(signum: int, frame: object) -> None:
+    raise SystemExit(0)

@@ -215,8 +215,8 @@ def test_sigterm_drains_the_in_flight_request_then_exits_cleanly(
         made.process.send_signal(signal.SIGTERM)
         worker.join(10)
     assert result and result[0].status_code == 200
-    # uvicorn re-raises the signal after its graceful shutdown: "terminated by SIGTERM", no crash
-    assert made.process.wait(10) in (0, -signal.SIGTERM)
+    # drained, shut down, and a clean exit status
+    assert made.process.wait(10) == 0
     log = made.log.read_text()
     assert "Traceback" not in log and "Finished server process" in log
 
