@@ -104,10 +104,17 @@ class RefreshMiddleware:
 
 
 def _rewritten(scope: Scope, decision: Decision) -> Scope:
-    """The scope the app sees: refreshed token in place of the old one, AuthInfo in the state."""
-    state = {**scope.get("state", {}), STATE_KEY: auth_info(decision)}
+    """The scope the app sees: refreshed token in place of the old one, AuthInfo in the state.
+
+    Edited in place, as Starlette's own middlewares do (the scope is this request's alone; its
+    ``state`` is the server's per-request copy): no copy of the scope per request.
+    """
+    state = scope.get("state")
+    if state is None:
+        state = scope["state"] = {}
+    state[STATE_KEY] = auth_info(decision)
     if decision.refreshed is None:  # the common case: headers stay as they came
-        return {**scope, "state": state}
+        return scope
     headers = scope["headers"]
     authorization = refreshed_authorization(decision)
     if authorization is not None:
@@ -118,7 +125,8 @@ def _rewritten(scope: Scope, decision: Decision) -> Scope:
     if cookie is not None:
         headers = [(k, v) for k, v in headers if k != b"cookie"]
         headers.append((b"cookie", cookie.encode("latin-1")))
-    return {**scope, "headers": headers, "state": state}
+    scope["headers"] = headers
+    return scope
 
 
 def _redirect_headers(location: str) -> list[tuple[str, str]]:
