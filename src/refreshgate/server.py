@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import sys
 from typing import Any
 
 import uvicorn
@@ -34,10 +33,10 @@ def build_engine(config: Config, *, dev: bool = False, clock: Clock | None = Non
     """The engine for a config; ``dev`` makes ephemeral keys when none are configured."""
     configure_audit_sink(config.audit)
     if dev and not (config.keys.access or config.keys.refresh):
-        print(DEV_WARNING, file=sys.stderr, flush=True)
+        log.warning(DEV_WARNING)
         return Engine.development(config, clock=clock)
     if dev:
-        print(DEV_WARNING_WITH_KEYS, file=sys.stderr, flush=True)
+        log.warning(DEV_WARNING_WITH_KEYS)
     return Engine(config, clock=clock)
 
 
@@ -57,7 +56,7 @@ def _dev_clock() -> Clock | None:
     path = os.environ.get("REFRESHGATE_DEV_CLOCK_FILE")
     if not path:
         return None
-    print(f"refreshgate: --dev: the clock is shifted by the offset in {path} (tests only)", file=sys.stderr)
+    log.warning("refreshgate: --dev: the clock is shifted by the offset in %s (tests only)", path)
     return OffsetFileClock(path)
 
 

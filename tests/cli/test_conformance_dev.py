@@ -3,6 +3,7 @@ the cookies' Secure flag)."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -12,13 +13,15 @@ from refreshgate.core.keys import generate_key_files
 from refreshgate.server import build_engine
 
 
-def test_dev_warns_even_when_keys_are_configured(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_dev_warns_even_when_keys_are_configured(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     config = parse_config(generate_key_files(tmp_path, stamp="d"), env={})
-    engine = build_engine(config, dev=True)
+    with caplog.at_level(logging.WARNING, logger="refreshgate"):
+        engine = build_engine(config, dev=True)
     assert engine.ctx.keys.ephemeral_keys is False
-    assert "--dev" in capsys.readouterr().err
+    assert any("--dev" in record.getMessage() for record in caplog.records)
 
 
-def test_no_dev_warning_without_dev(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    build_engine(parse_config(generate_key_files(tmp_path, stamp="n"), env={}))
-    assert "--dev" not in capsys.readouterr().err
+def test_no_dev_warning_without_dev(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="refreshgate"):
+        build_engine(parse_config(generate_key_files(tmp_path, stamp="n"), env={}))
+    assert not any("--dev" in record.getMessage() for record in caplog.records)
