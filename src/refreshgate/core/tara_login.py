@@ -27,7 +27,7 @@ from refreshgate.core.api import ApiRequest, ApiResponse
 from refreshgate.core.provider_session import digest
 from refreshgate.core.request import read_cookie
 from refreshgate.core.rewrite import set_cookie
-from refreshgate.errors import OAuthError, StoreUnavailable
+from refreshgate.errors import OAuthError, RefreshgateError, StoreUnavailable
 from refreshgate.providers import (
     IdTokenInvalid,
     LoginCancelled,
@@ -53,7 +53,7 @@ _STATE_CONTEXT = "refreshgate/tara-state/v1"
 _MAX_PARAM = 4096
 
 
-class LoginFailed(Exception):
+class LoginFailed(RefreshgateError):
     """A login that must not create a session: HTTP ``status`` and a short, loggable ``reason``."""
 
     def __init__(self, status: int, reason: str, description: str) -> None:

@@ -2,17 +2,20 @@
 
 ::
 
-    ProviderError                    base; ``error`` code, ``retryable``, ``session_fatal``
-    ├── StateMismatch                callback ``state`` wrong, missing or too old (``reason``)
-    ├── ProviderAuthError            provider said no: ``error=`` callback, OIDC error body
-    │   └── LoginCancelled           ``error=user_cancel``
-    ├── ProviderUnavailable          network error, timeout, 5xx, garbled answer: retryable
-    └── IdTokenInvalid               a token failed a check; ``reason`` names which one
+    RefreshgateError (refreshgate.errors)
+    └── ProviderError                base; ``error`` code, ``retryable``, ``session_fatal``
+        ├── StateMismatch                callback ``state`` wrong, missing or too old (``reason``)
+        ├── ProviderAuthError            provider said no: ``error=`` callback, OIDC error body
+        │   └── LoginCancelled           ``error=user_cancel``
+        ├── ProviderUnavailable          network error, timeout, 5xx, garbled answer: retryable
+        └── IdTokenInvalid               a token failed a check; ``reason`` names which one
 
 Messages never contain a token, code, secret or nonce: they are safe to log.
 """
 
 from __future__ import annotations
+
+from refreshgate.errors import RefreshgateError
 
 __all__ = [
     "IdTokenInvalid",
@@ -24,7 +27,7 @@ __all__ = [
 ]
 
 
-class ProviderError(Exception):
+class ProviderError(RefreshgateError):
     """Base class of every provider failure."""
 
     error: str = "provider_error"

@@ -9,10 +9,10 @@ from __future__ import annotations
 from refreshgate.core.api import ApiResponse, TokenApi
 from refreshgate.core.engine import Engine
 from refreshgate.core.request import Decision
+from refreshgate.core.rewrite import unsafe_path
 from refreshgate.errors import InvalidRequest
 from refreshgate.shells.asgi_io import Receive, Scope, Send, send_api_response, view_of_scope
 from refreshgate.shells.token_service import serve_api
-from refreshgate.sidecar.headers import unsafe_path
 from refreshgate.sidecar.proxy import Proxy
 
 __all__ = ["SidecarApp"]
@@ -46,7 +46,7 @@ class SidecarApp:
             await serve_api(self.api, scope, receive, send, self._extra)
             return
         if unsafe_path(path):
-            error = InvalidRequest("path with dot segments")
+            error = InvalidRequest("ambiguous path: dot, empty or ;parameter segments")
             await send_api_response(send, ApiResponse.error(error), self._extra)
             return
         decision = await self.engine.decide(view_of_scope(scope))

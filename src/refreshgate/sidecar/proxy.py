@@ -9,6 +9,7 @@ from refreshgate.config.model import Config
 from refreshgate.core.metrics import Metrics
 from refreshgate.core.request import Decision
 from refreshgate.core.rewrite import response_headers
+from refreshgate.errors import RefreshgateError
 from refreshgate.shells.asgi_io import Receive, Scope, Send, remote_of
 from refreshgate.sidecar.headers import RequestHeaders, response_headers_of
 from refreshgate.sidecar.upstream import Upstream, UpstreamError
@@ -18,7 +19,7 @@ __all__ = ["ClientGone", "Proxy"]
 log = logging.getLogger("refreshgate")
 
 
-class ClientGone(Exception):
+class ClientGone(RefreshgateError):
     """The client disconnected while its request body was being forwarded."""
 
 
