@@ -10,11 +10,11 @@ import json
 import logging
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 from refreshgate.core.engine import Client, Engine
 from refreshgate.core.metrics import CONTENT_TYPE as METRICS_TYPE
-from refreshgate.core.request import RequestView, read_cookie
+from refreshgate.core.request import read_cookie
 from refreshgate.errors import (
     InvalidClient,
     InvalidRequest,
@@ -208,16 +208,6 @@ class TokenApi:
         if client is None and required:
             raise InvalidClient("client authentication required (HTTP Basic)")
         return client
-
-
-def view_of(request: ApiRequest, method: str, uri: str) -> RequestView:
-    """The request view of an original request described by forward-auth headers."""
-    parts = urlsplit(uri)
-    return RequestView(
-        method=method.upper(), path=parts.path or "/", query=parts.query,
-        authorization=request.headers.get("authorization"), cookie=request.headers.get("cookie"),
-        accept=request.headers.get("accept"), remote=request.remote,
-    )  # fmt: skip
 
 
 def _content_type(request: ApiRequest) -> str:
