@@ -14,7 +14,8 @@ from tara_flow import LoggedIn, TaraEnv
 from oidc_fakes import CLIENT_ID, GOVSSO, GOVSSO_CLAIMS, SigningKey, claims_like
 from refreshgate.core.api import ApiRequest
 from refreshgate.core.request import RequestView
-from refreshgate.errors import InvalidGrant
+from refreshgate.core.tara_login import TaraEndpoints
+from refreshgate.errors import InvalidGrant, StoreUnavailable
 
 SUB = GOVSSO_CLAIMS["sub"]
 PROVIDER_EXP = GOVSSO_CLAIMS["exp"]
@@ -222,3 +223,24 @@ async def test_logout_by_sub_denies_the_subject_in_the_tara_namespace_only(sso: 
     assert (await sso.visit("/portal/home", logged.access_token)).action == "redirect"
     api = await sso.engine.decide(RequestView("GET", "/api/x", authorization=f"Bearer {custom.access_token}"))
     assert api.action == "pass"
+
+
+async def test_a_logout_that_failed_to_end_the_sessions_is_honoured_when_the_provider_retries(
+    sso: TaraEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    logged = await sso_login(sso)
+    token = logout_token(sso.key, sid=GOVSSO_CLAIMS["sid"], jti="logout-3")
+    original = TaraEndpoints._end_sessions
+    failing = {"left": 1}
+
+    async def end_once_failing(self: Any, *args: Any) -> None:
+        if failing["left"]:
+            failing["left"] -= 1
+            raise StoreUnavailable()
+        await original(self, *args)
+
+    monkeypatch.setattr(TaraEndpoints, "_end_sessions", end_once_failing)
+    assert (await post_logout(sso, token)).status == 503
+    assert (await post_logout(sso, token)).status == 200
+    sso.clock.advance(1)
+    assert (await sso.visit("/portal/home", logged.access_token)).action == "redirect"

@@ -220,7 +220,7 @@ def _read_body(request: ApiRequest, *, allow_form: bool) -> dict[str, Any]:
         raise InvalidRequest("empty request body")
     if kind == _JSON or kind.endswith("+json"):
         try:
-            body = json.loads(request.body)
+            body = json.loads(request.body, parse_constant=_no_constant)
         except (ValueError, UnicodeDecodeError) as exc:
             raise InvalidRequest("malformed JSON body") from exc
         if not isinstance(body, dict):
@@ -249,3 +249,8 @@ def _bearer(header: str | None) -> str | None:
         return None
     scheme, _, value = header.partition(" ")
     return value.strip() or None if scheme.lower() == "bearer" else None
+
+
+def _no_constant(name: str) -> Any:
+    # JSON has no NaN/Infinity; Python's parser accepts them unless told not to
+    raise ValueError(f"{name} is not JSON")

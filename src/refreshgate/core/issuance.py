@@ -153,6 +153,11 @@ def _checked_claims(claims: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _checked_auth_time(auth_time: float, now: float, skew: float) -> float:
-    if isinstance(auth_time, bool) or not isinstance(auth_time, int | float) or auth_time > now + skew:
+    if (
+        isinstance(auth_time, bool)
+        or not isinstance(auth_time, int | float)
+        or not math.isfinite(auth_time)
+        or auth_time > now + skew
+    ):
         raise InvalidRequest("auth_time must be a time in the past")
     return float(min(auth_time, now))

@@ -139,6 +139,8 @@ class Refresher:
             self._check_access_binding(access_token, rt)
         await ctx.limiter.hit("session", rt.sid, attempt.profile.rate_limit)
         await ctx.limiter.hit("address", attempt.remote or "-", ctx.config.api.address_rate_limit)
+        if current is not None and rt.gen == current.gen + 1:
+            current = await self._complete_advance(attempt, current)
         if current is None or rt.gen > current.gen:
             raise InvalidGrant("unknown refresh token generation")
         if not attempt.profile.rotate_refresh_tokens:
@@ -150,6 +152,9 @@ class Refresher:
                 keep_for=attempt.profile.grace_period,
             )
             if flight.produced:
+                # the successor is published before the generation moves on: a failure in
+                # between leaves a retry a replay of it, never a false reuse
+                await self._advance(attempt, flight.record)
                 return self._unseal(attempt, flight.record), "succeeded"
             return await self._replay(attempt, flight.record, current, waited=flight.waited), "grace_replayed"
         key = attempt.repo.keys.rotation(rt.sid, rt.gen)
@@ -195,7 +200,6 @@ class Refresher:
             jti=at_jti,
         )
         ttl = session_ttl(profile, session, rt_exp, now)
-        await attempt.repo.record_use(rt.sid, now, ttl, advance_to=Generation(rt.gen + 1, rt_jti, now))
         attempt.audit(ctx, "refresh.succeeded", jti_new=at_jti, profile=profile.name)
         sealed = ctx.sealer.seal(attempt.token, {**response.to_json(), "jti": at_jti})
         return {
@@ -204,7 +208,24 @@ class Refresher:
             "cid": attempt.client,
             "sealed": sealed,
             "jti_new": at_jti,
+            "next": {"gen": rt.gen + 1, "jti": rt_jti, "at": now, "ttl": ttl},
         }
+
+    async def _advance(self, attempt: _Attempt, record: dict[str, Any]) -> None:
+        """Make the published successor the current generation, and count the refresh."""
+        step = record["next"]
+        successor = Generation(int(step["gen"]), str(step["jti"]), float(step["at"]))
+        await attempt.repo.record_use(attempt.rt.sid, successor.at, float(step["ttl"]), advance_to=successor)
+
+    async def _complete_advance(self, attempt: _Attempt, current: Generation) -> Generation:
+        """The successor of ``current`` was published but the generation never moved on (the
+        winner failed in between): if this is that successor, finish the advance now."""
+        record = await self._ctx.store.get(attempt.repo.keys.rotation(attempt.rt.sid, current.gen))
+        step = record.get("next") if isinstance(record, dict) else None
+        if not isinstance(step, dict) or step.get("jti") != attempt.rt.jti:
+            return current
+        await self._advance(attempt, record)  # type: ignore[arg-type]
+        return Generation(attempt.rt.gen, attempt.rt.jti, float(step["at"]))
 
     async def _reissue_access(self, attempt: _Attempt, state: SessionState) -> TokenResponse:
         """A profile without rotation: a new access token, the same refresh token."""

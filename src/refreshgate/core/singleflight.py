@@ -21,6 +21,10 @@ __all__ = ["Outcome", "SingleFlight"]
 PENDING = "pending"
 
 
+class _Released(Exception):  # a signal between two methods, never raised to callers
+    """The claim vanished while waiting: its winner failed and released it."""
+
+
 class Outcome:
     """What a caller got: the published record, and whether this caller produced it."""
 
@@ -57,7 +61,10 @@ class SingleFlight:
         """
         local = self._local.get(key)
         if local is not None:
-            return Outcome(await asyncio.wait_for(asyncio.shield(local), self._wait), False, True)
+            try:
+                return Outcome(await asyncio.wait_for(asyncio.shield(local), self._wait), False, True)
+            except TimeoutError as exc:
+                raise TemporarilyUnavailable("a concurrent refresh is taking too long") from exc
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._local[key] = future
         try:
@@ -75,21 +82,31 @@ class SingleFlight:
     async def _claim_or_wait(
         self, key: str, produce: Callable[[], Awaitable[dict[str, Any]]], keep_for: float
     ) -> Outcome:
-        claim = {"state": PENDING, "at": self._clock.now()}
-        if await self._store.add(key, claim, self._claim_ttl):
+        for attempt in (1, 2):
+            claim = {"state": PENDING, "at": self._clock.now()}
+            if await self._store.add(key, claim, self._claim_ttl):
+                try:
+                    record = await produce()
+                except BaseException:
+                    await self._release(key)
+                    raise
+                await self._store.set(key, record, max(keep_for, 1.0) + self._claim_ttl)
+                return Outcome(record, True)
             try:
-                record = await produce()
-            except BaseException:
-                await self._release(key)
-                raise
-            await self._store.set(key, record, max(keep_for, 1.0) + self._claim_ttl)
-            return Outcome(record, True)
-        record, waited = await self._await_record(key)
-        return Outcome(record, False, waited)
+                record, waited = await self._await_record(key)
+            except _Released:
+                if attempt == 1:
+                    continue  # the winner failed and let go: claim it ourselves, once
+                raise TemporarilyUnavailable("a concurrent refresh failed; try again") from None
+            return Outcome(record, False, waited)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def wait(self, key: str) -> tuple[dict[str, Any], bool]:
         """Wait (bounded) for a record someone else is producing; ``True`` if it was still pending."""
-        return await self._await_record(key)
+        try:
+            return await self._await_record(key)
+        except _Released:
+            raise TemporarilyUnavailable("a concurrent refresh failed; try again") from None
 
     async def _release(self, key: str) -> None:
         with contextlib.suppress(Exception):  # the claim's TTL releases it anyway
@@ -105,7 +122,7 @@ class SingleFlight:
                 return record, waited
             waited = True
             if record is None:
-                raise TemporarilyUnavailable("a concurrent refresh failed; try again")
+                raise _Released
             if loop.time() >= deadline:
                 raise TemporarilyUnavailable("a concurrent refresh is taking too long")
             await asyncio.sleep(delay)

@@ -17,6 +17,7 @@ audited as ``login.failed`` with its reason; never a code, token, state or nonce
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 from collections.abc import Callable, Coroutine
@@ -221,10 +222,17 @@ class TaraEndpoints:
             self._ctx.audit.event("logout.refused", remote=request.remote, reason=exc.error)
             return _json_error(400, "invalid_request", "invalid logout_token")
         ttl = max(self._profile.refresh_ttl, 3600.0)
-        if logout.jti is not None and not await self._ctx.store.add(f"t:lj:{digest(logout.jti)}", 1, ttl):
+        marker = f"t:lj:{digest(logout.jti)}" if logout.jti is not None else None
+        if marker is not None and not await self._ctx.store.add(marker, 1, ttl):
             self._ctx.audit.event("logout.refused", remote=request.remote, reason="replayed")
             return _json_error(400, "invalid_request", "logout_token already used")
-        await self._end_sessions(logout.sid, logout.sub)
+        try:
+            await self._end_sessions(logout.sid, logout.sub)
+        except BaseException:
+            if marker is not None:  # not done: the provider's retry of this token must be honoured
+                with contextlib.suppress(StoreUnavailable):
+                    await self._ctx.store.delete(marker)
+            raise
         return ApiResponse.json({})
 
     async def _end_sessions(self, provider_sid: str | None, sub: str | None) -> None:
