@@ -7,7 +7,7 @@ path-parameter-stripping ones (Tomcat, Jetty, Spring) serve ``/api/me`` - withou
 
 from __future__ import annotations
 
-from refreshgate.sidecar.headers import unsafe_path
+from refreshgate.core.rewrite import unsafe_path
 
 
 def test_empty_segments_are_unsafe() -> None:

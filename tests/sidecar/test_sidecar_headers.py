@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from refreshgate.config.model import UpstreamConfig
 from refreshgate.core.request import Decision
-from refreshgate.sidecar.headers import RequestHeaders, header_value, response_headers_of, unsafe_path
+from refreshgate.core.rewrite import header_value, unsafe_path
+from refreshgate.sidecar.headers import RequestHeaders, response_headers_of
 
 
 def test_a_custom_identity_header_name_is_stripped_from_clients_too() -> None:

@@ -17,10 +17,9 @@ from refreshgate.core.rewrite import (
     is_identity_header,
     refreshed_authorization,
     refreshed_cookie_header,
-    unsafe_path,
 )
 
-__all__ = ["RequestHeaders", "header_value", "response_headers_of", "unsafe_path"]
+__all__ = ["RequestHeaders", "response_headers_of"]
 
 RawHeaders = list[tuple[bytes, bytes]]
 
