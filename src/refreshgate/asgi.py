@@ -74,10 +74,8 @@ class RefreshMiddleware:
             return
         if decision.action == "pass":
             await self.app(_rewritten(scope, decision), receive, self._with_headers(send, decision))
-        elif decision.action == "redirect" and decision.location is not None:
-            await send_api_response(send, ApiResponse(302, _redirect_headers(decision.location), b""))
-        elif decision.error is not None:
-            await send_api_response(send, ApiResponse.error(decision.error))
+        else:
+            await send_api_response(send, ApiResponse.refusal(decision))
 
     def _with_headers(self, send: Send, decision: Decision) -> Send:
         extra = [
@@ -127,7 +125,3 @@ def _rewritten(scope: Scope, decision: Decision) -> Scope:
         headers.append((b"cookie", cookie.encode("latin-1")))
     scope["headers"] = headers
     return scope
-
-
-def _redirect_headers(location: str) -> list[tuple[str, str]]:
-    return [("location", location), ("cache-control", "no-store")]

@@ -84,11 +84,7 @@ class WSGIRefreshMiddleware:
             return respond(start_response, ApiResponse.error(TemporarilyUnavailable("decision timed out")))
         if decision.action == "pass":
             return self.app(_rewritten(environ, decision), self._with_headers(start_response, decision))
-        if decision.action == "redirect" and decision.location is not None:
-            headers = [("location", decision.location), ("cache-control", "no-store")]
-            return respond(start_response, ApiResponse(302, headers, b""))
-        assert decision.error is not None
-        return respond(start_response, ApiResponse.error(decision.error))
+        return respond(start_response, ApiResponse.refusal(decision))
 
     def issue(
         self, sub: str, *, profile: str = "custom", claims: Mapping[str, Any] | None = None, **options: Any

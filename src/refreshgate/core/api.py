@@ -14,10 +14,11 @@ from urllib.parse import parse_qs
 
 from refreshgate.core.engine import Client, Engine
 from refreshgate.core.metrics import CONTENT_TYPE as METRICS_TYPE
-from refreshgate.core.request import read_cookie
+from refreshgate.core.request import Decision, read_cookie
 from refreshgate.errors import (
     InvalidClient,
     InvalidRequest,
+    InvalidToken,
     MethodNotAllowed,
     NotFound,
     OAuthError,
@@ -63,6 +64,14 @@ class ApiResponse:
     @classmethod
     def error(cls, error: OAuthError) -> ApiResponse:
         return cls(error.status_code, error.headers(), error.body())
+
+    @classmethod
+    def refusal(cls, decision: Decision) -> ApiResponse:
+        """What a shell answers for a decision that does not pass: a login redirect or the error."""
+        if decision.action == "redirect" and decision.location is not None:
+            return cls(302, [("location", decision.location), ("cache-control", "no-store")], b"")
+        error = decision.error if decision.error is not None else InvalidToken("request refused")
+        return cls.error(error)
 
 
 class TokenApi:

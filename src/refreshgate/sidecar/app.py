@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from refreshgate.core.api import ApiResponse, TokenApi
 from refreshgate.core.engine import Engine
-from refreshgate.core.request import Decision
 from refreshgate.core.rewrite import unsafe_path
 from refreshgate.errors import InvalidRequest
 from refreshgate.shells.asgi_io import Receive, Scope, Send, send_api_response, view_of_scope
@@ -53,7 +52,7 @@ class SidecarApp:
         if decision.action == "pass":
             await self.proxy.forward(scope, receive, send, decision)
         else:
-            await send_api_response(send, _refusal(decision), self._extra)
+            await send_api_response(send, ApiResponse.refusal(decision), self._extra)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -66,10 +65,3 @@ class SidecarApp:
                 await self.engine.aclose()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
-
-
-def _refusal(decision: Decision) -> ApiResponse:
-    if decision.action == "redirect" and decision.location is not None:
-        return ApiResponse(302, [("location", decision.location), ("cache-control", "no-store")], b"")
-    assert decision.error is not None
-    return ApiResponse.error(decision.error)
