@@ -118,12 +118,17 @@ class TokenCodec:
 
     def mint_access(self, claims: Mapping[str, Any]) -> str:
         """Sign an access token; ``iss`` and ``aud`` come from the config."""
+        return self.mint_access_token(claims).token
+
+    def mint_access_token(self, claims: Mapping[str, Any]) -> AccessToken:
+        """Sign an access token and return it with its claims, as verifying it would (the signer
+        need not check its own signature)."""
         key = self._keys.signing_key
         payload = {"iss": self._issuer, **({"aud": self._audience} if self._audience else {})}
         payload.update(claims)
         headers = {"typ": ACCESS_TYP, "kid": key.kid}
         token: str = jws.sign(payload, key.signer, headers=headers, algorithm=key.alg)
-        return token
+        return AccessToken(token, MappingProxyType(payload))
 
     def verify_access(self, token: str, *, allow_expired: bool = False) -> AccessToken:
         """Verify signature, ``typ``, ``iss``, ``aud``, ``nbf`` and (unless allowed) ``exp``."""

@@ -233,7 +233,9 @@ class TransparentRefresher:
             else min(now + profile.access_ttl, session.ends_at)
         )
         jti = new_id()
-        token = ctx.codec.mint_access(access_claims(session, jti=jti, now=now, exp=exp))
+        minted = ctx.codec.mint_access_token(access_claims(session, jti=jti, now=now, exp=exp))
+        self._verified.put(minted.token, minted)  # this process need not verify its own signature
+        token = minted.token
         refresh_exp = current.at + profile.refresh_ttl if current else now + profile.refresh_ttl
         await repo.record_use(at.sid, now, session_ttl(profile, session, max(refresh_exp, exp), now))
         ctx.audit.event(
