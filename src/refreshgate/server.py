@@ -13,6 +13,7 @@ from refreshgate.clock import Clock, OffsetFileClock
 from refreshgate.config.model import Config
 from refreshgate.core.audit import configure_audit_sink
 from refreshgate.core.engine import Engine
+from refreshgate.core.keys import KeySet
 from refreshgate.shells.token_service import TokenServiceApp
 
 __all__ = ["build_app", "build_engine", "run"]
@@ -33,8 +34,8 @@ def build_engine(config: Config, *, dev: bool = False, clock: Clock | None = Non
     """The engine for a config; ``dev`` makes ephemeral keys when none are configured."""
     configure_audit_sink(config.audit)
     if dev and not (config.keys.access or config.keys.refresh):
-        log.warning(DEV_WARNING)
-        return Engine.development(config, clock=clock)
+        log.warning(DEV_WARNING)  # one warning: Engine.development would log its own as well
+        return Engine(config, keys=KeySet.ephemeral(), clock=clock)
     if dev:
         log.warning(DEV_WARNING_WITH_KEYS)
     return Engine(config, clock=clock)
