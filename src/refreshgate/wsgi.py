@@ -123,13 +123,15 @@ class WSGIRefreshMiddleware:
 
 
 def _rewritten(environ: Environ, decision: Decision) -> Environ:
-    """The environ the app sees: refreshed token in place of the old one, AuthInfo under its key."""
-    seen = dict(environ)
+    """The environ the app sees: refreshed token in place of the old one, AuthInfo under its key.
+
+    Edited in place (the environ is this request's alone), as the ASGI shell edits its scope.
+    """
     authorization = refreshed_authorization(decision)
     if authorization is not None:
-        seen["HTTP_AUTHORIZATION"] = authorization
+        environ["HTTP_AUTHORIZATION"] = authorization
     cookie = refreshed_cookie_header(decision, environ.get("HTTP_COOKIE"))
     if cookie is not None:
-        seen["HTTP_COOKIE"] = cookie
-    seen[STATE_KEY] = auth_info(decision)
-    return seen
+        environ["HTTP_COOKIE"] = cookie
+    environ[STATE_KEY] = auth_info(decision)
+    return environ

@@ -12,7 +12,7 @@ from refreshgate.core.sessions import Generation, Session
 from refreshgate.core.tokens import new_id
 from refreshgate.errors import InvalidRequest
 
-__all__ = ["RESERVED_CLAIMS", "Issuer", "access_claims", "session_ttl"]
+__all__ = ["RESERVED_CLAIMS", "Issuer", "access_claims", "capped", "session_ttl"]
 
 #: claims only refreshgate sets (SPEC §3), plus ``sub``/``aud`` which come from the request/config
 RESERVED_CLAIMS = frozenset(
@@ -76,8 +76,8 @@ class Issuer:
             ends_at = provider_exp if ends_at is None else min(ends_at, provider_exp)
         session = Session(new_id(), sub, profile.name, client, now, anchor, preserved, ends_at, provider)
         ttl = _access_ttl(profile, access_ttl)
-        at_exp = _capped(now + ttl, session.ends_at)
-        rt_exp = _capped(now + profile.refresh_ttl, session.ends_at)
+        at_exp = capped(now + ttl, session.ends_at)
+        rt_exp = capped(now + profile.refresh_ttl, session.ends_at)
         if at_exp <= now:
             raise InvalidRequest("the session is already past its max_session_age")
         at_jti, rt_jti = new_id(), new_id()
@@ -129,7 +129,8 @@ def refresh_claims(
     return claims
 
 
-def _capped(value: float, cap: float | None) -> float:
+def capped(value: float, cap: float | None) -> float:
+    """``value``, but never past ``cap`` (a session's ``ends_at``) when there is one."""
     return value if cap is None else min(value, cap)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from refreshgate.config.profiles import Profile
 from refreshgate.core.context import EngineContext, TokenResponse
-from refreshgate.core.issuance import access_claims, refresh_claims, session_ttl
+from refreshgate.core.issuance import access_claims, capped, refresh_claims, session_ttl
 from refreshgate.core.sessions import Generation, Revocation, Session, SessionRepository, SessionState
 from refreshgate.core.singleflight import PENDING
 from refreshgate.core.tokens import RefreshToken, new_id
@@ -187,8 +187,8 @@ class Refresher:
         if session.provider is not None and self.provider_hook is not None:
             session = await self.provider_hook(session, attempt.repo)
         at_jti, rt_jti = new_id(), new_id()
-        at_exp = _cap(now + profile.access_ttl, session.ends_at)
-        rt_exp = _cap(now + profile.refresh_ttl, session.ends_at)
+        at_exp = capped(now + profile.access_ttl, session.ends_at)
+        rt_exp = capped(now + profile.refresh_ttl, session.ends_at)
         response = TokenResponse(
             access_token=ctx.codec.mint_access(access_claims(session, jti=at_jti, now=now, exp=at_exp)),
             expires_in=int(at_exp - now),
@@ -236,7 +236,7 @@ class Refresher:
         if session.provider is not None and self.provider_hook is not None:
             session = await self.provider_hook(session, attempt.repo)
         at_jti = new_id()
-        at_exp = _cap(now + profile.access_ttl, session.ends_at)
+        at_exp = capped(now + profile.access_ttl, session.ends_at)
         token = ctx.codec.mint_access(access_claims(session, jti=at_jti, now=now, exp=at_exp))
         await attempt.repo.record_use(rt.sid, now, session_ttl(profile, session, rt.exp, now))
         attempt.audit(ctx, "refresh.succeeded", jti_new=at_jti, profile=profile.name)
@@ -287,7 +287,3 @@ class Refresher:
             refresh_expires_in=body.get("refresh_expires_in"),
             jti=body.get("jti", ""),
         )
-
-
-def _cap(value: float, cap: float | None) -> float:
-    return value if cap is None else min(value, cap)

@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from refreshgate.config.profiles import Profile
 from refreshgate.core.context import BoundedCache, EngineContext
-from refreshgate.core.issuance import access_claims, session_ttl
+from refreshgate.core.issuance import access_claims, capped, session_ttl
 from refreshgate.core.policy import Route
 from refreshgate.core.refresh import check_alive, check_limits
 from refreshgate.core.request import Decision, RefreshedAccess, RequestView, read_cookie
@@ -227,11 +227,7 @@ class TransparentRefresher:
         check_limits(profile, session, state.last_use, state.refreshes, now)
         if session.provider is not None and self.provider_hook is not None:
             session = await self.provider_hook(session, repo)
-        exp = (
-            now + profile.access_ttl
-            if session.ends_at is None
-            else min(now + profile.access_ttl, session.ends_at)
-        )
+        exp = capped(now + profile.access_ttl, session.ends_at)
         jti = new_id()
         minted = ctx.codec.mint_access_token(access_claims(session, jti=jti, now=now, exp=exp))
         self._verified.put(minted.token, minted)  # this process need not verify its own signature
